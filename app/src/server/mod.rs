@@ -1,0 +1,10 @@
+//! Everything that only runs on the server: configuration, storage, authentication.
+
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod password;
+pub mod state;
+pub mod store;
+
+pub use state::AppState;

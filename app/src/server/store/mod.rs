@@ -1,0 +1,134 @@
+//! SurrealDB access: one typed function per operation, rows mapped to the DTOs in
+//! [`crate::model`]. SurrealDB types never leave this module, so the browser build
+//! never sees them.
+
+mod people;
+mod sessions;
+mod throttle;
+
+use surrealdb::Surreal;
+use surrealdb::engine::any::Any;
+use surrealdb::opt::auth::Root;
+use surrealdb::types::{RecordId, RecordIdKey};
+
+use super::config::{DatabaseConfig, DatabaseEndpoint};
+use crate::error::AppError;
+
+pub use people::Credentials;
+pub use sessions::SessionRecord;
+pub use throttle::Throttle;
+
+/// The schema, in the order it is applied.
+const SCHEMA: &[(&str, &str)] = &[(
+    "001_people",
+    include_str!("../../../schema/001_people.surql"),
+)];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(Box<surrealdb::Error>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("schema {name}: {source}")]
+    Schema {
+        name: &'static str,
+        source: Box<surrealdb::Error>,
+    },
+}
+
+impl From<surrealdb::Error> for StoreError {
+    fn from(err: surrealdb::Error) -> Self {
+        StoreError::Db(Box::new(err))
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::NotFound(what) => AppError::NotFound(what.to_string()),
+            other => {
+                tracing::error!(error = %other, "store operation failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Surreal<Any>,
+}
+
+impl Store {
+    pub async fn connect(config: &DatabaseConfig) -> Result<Store, StoreError> {
+        let db = surrealdb::engine::any::connect(config.endpoint.address()).await?;
+        if let DatabaseEndpoint::Remote(_) = config.endpoint
+            && let (Some(user), Some(password)) = (&config.user, &config.password)
+        {
+            db.signin(Root {
+                username: user.clone(),
+                password: password.expose().to_string(),
+            })
+            .await?;
+        }
+        // Namespace and database names are checked identifiers (see config), never user input.
+        db.query(format!(
+            "DEFINE NAMESPACE IF NOT EXISTS {ns}; USE NS {ns}; DEFINE DATABASE IF NOT EXISTS {db};",
+            ns = config.namespace,
+            db = config.database
+        ))
+        .await?
+        .check()?;
+        db.use_ns(&config.namespace)
+            .use_db(&config.database)
+            .await?;
+        let store = Store { db };
+        store.apply_schema().await?;
+        Ok(store)
+    }
+
+    /// A fresh in-memory store, for tests.
+    pub async fn memory() -> Result<Store, StoreError> {
+        Store::connect(&DatabaseConfig {
+            endpoint: DatabaseEndpoint::Memory,
+            user: None,
+            password: None,
+            namespace: "trestle".into(),
+            database: "trestle".into(),
+        })
+        .await
+    }
+
+    async fn apply_schema(&self) -> Result<(), StoreError> {
+        for (name, text) in SCHEMA {
+            self.db
+                .query(*text)
+                .await
+                .and_then(|r| r.check())
+                .map_err(|source| StoreError::Schema {
+                    name,
+                    source: Box::new(source),
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// The key of a record id we created, as the string the browser sees.
+fn key_of(id: &RecordId) -> String {
+    match &id.key {
+        RecordIdKey::String(s) => s.clone(),
+        RecordIdKey::Number(n) => n.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// True when `err` is the unique index `index` refusing a duplicate.
+fn violates_unique(err: &surrealdb::Error, index: &str) -> bool {
+    let text = err.to_string();
+    text.contains(index) && text.contains("already contains")
+}

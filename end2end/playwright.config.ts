@@ -1,0 +1,68 @@
+import { defineConfig, devices } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir, homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { admin } from "./tests/helpers";
+
+// One server per run, on a fresh in-memory database and its own data directory.
+const port = Number(process.env.TRESTLE_E2E_PORT ?? 3999);
+const baseURL = `http://127.0.0.1:${port}`;
+
+const repo = resolve(__dirname, "..");
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache", "trestle-target");
+const serverBin = process.env.TRESTLE_SERVER_BIN ?? join(targetDir, "debug", "server");
+const dataDir = mkdtempSync(join(tmpdir(), "trestle-e2e-"));
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: serverBin,
+    cwd: repo,
+    url: `${baseURL}/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      TRESTLE_LISTEN: `127.0.0.1:${port}`,
+      TRESTLE_DATA_DIR: dataDir,
+      TRESTLE_DATABASE__URL: "mem://",
+      TRESTLE_ADMIN__EMAIL: admin.email,
+      TRESTLE_ADMIN__NAME: admin.name,
+      TRESTLE_ADMIN__PASSWORD: admin.password,
+      LEPTOS_SITE_ROOT: join(repo, "target", "site"),
+      RUST_LOG: "info,surrealdb=warn,surrealdb_core=warn",
+    },
+  },
+});

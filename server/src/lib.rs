@@ -1,0 +1,140 @@
+//! The Trestle web server: configuration in, a running axum app out. `main.rs` is a thin
+//! wrapper so integration tests can start the very same server on a random port.
+
+mod origin;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::server::AppState;
+use app::server::auth::{self, RequestSession};
+use app::server::config::Config;
+use app::server::crypto::SecretKey;
+use app::server::store::Store;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] app::server::config::ConfigError),
+    #[error("secret key: {0}")]
+    SecretKey(String),
+    #[error("database: {0}")]
+    Store(#[from] app::server::store::StoreError),
+    #[error("creating the first administrator: {0}")]
+    Bootstrap(app::error::AppError),
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Connects the store, creates the first administrator if needed, and builds the router.
+pub async fn build(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<(Router, AppState), StartError> {
+    let secret_key = match &config.secret_key {
+        Some(key) => SecretKey::from_base64(key.expose()).map_err(StartError::SecretKey)?,
+        None => {
+            SecretKey::load_or_create(&config.secret_key_file).map_err(StartError::SecretKey)?
+        }
+    };
+    let store = Store::connect(&config.database).await?;
+    if let Some(password) = auth::bootstrap_admin(&store, &config.admin)
+        .await
+        .map_err(StartError::Bootstrap)?
+    {
+        // The one place a password is ever printed: it is single-use by design.
+        tracing::warn!(
+            "Created the first administrator {} with one-time password {password} — sign in and choose a new password.",
+            config.admin.email
+        );
+    }
+    let state = AppState {
+        leptos_options,
+        config: Arc::new(config),
+        store,
+        secret_key,
+    };
+    Ok((router(state.clone()), state))
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            provide_context(RequestSession::default());
+        }
+    };
+    let public_origin = origin::Origin::of(&state.config.public_url);
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            public_origin,
+            origin::refuse_cross_origin_writes,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .with_state(state)
+}
+
+/// Binds and serves until ctrl-c / SIGTERM. Returns the bound address through `on_bound`
+/// (port 0 picks a free one).
+pub async fn serve(
+    config: Config,
+    leptos_options: LeptosOptions,
+    on_bound: impl FnOnce(SocketAddr),
+) -> Result<(), StartError> {
+    let addr = config.listen;
+    let (router, state) = build(config, leptos_options).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::Listen { addr, source })?;
+    auth::spawn_session_sweeper(state.store.clone());
+    on_bound(bound);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: bound,
+            source,
+        })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

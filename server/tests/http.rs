@@ -1,0 +1,386 @@
+//! The real server over real HTTP, on an in-memory database: sign-in, sessions, role
+//! checks on server functions, throttling and the cross-origin guard.
+
+use std::net::SocketAddr;
+
+use app::server::config::Config;
+use leptos::config::LeptosOptions;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+
+const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_PASSWORD: &str = "admin password 1";
+
+struct Server {
+    addr: SocketAddr,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let config = Config::from_sources(
+            None,
+            [
+                ("TRESTLE_LISTEN", "127.0.0.1:0"),
+                ("TRESTLE_DATABASE__URL", "mem://"),
+                (
+                    "TRESTLE_SECRET__KEY",
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                ),
+                ("TRESTLE_ADMIN__EMAIL", ADMIN_EMAIL),
+                ("TRESTLE_ADMIN__PASSWORD", ADMIN_PASSWORD),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+        .unwrap();
+        let options = LeptosOptions::builder().output_name("trestle").build();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            server::serve(config, options, |addr| {
+                let _ = tx.send(addr);
+            })
+            .await
+            .expect("server runs");
+        });
+        Server {
+            addr: rx.await.expect("server bound"),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.url("/api/sign_in"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn call(&self, client: &reqwest::Client, name: &str, body: Value) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/api/{name}")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn list_users(&self, client: &reqwest::Client) -> reqwest::Response {
+        client
+            .post(self.url("/api/list_users"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(10 << 20)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn sign_in_opens_a_session_and_sign_out_closes_it() {
+    runtime().block_on(async {
+        let server = Server::start().await;
+        let admin = server.client();
+
+        let anonymous = server.list_users(&admin).await;
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+        let signed_in = server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert!(signed_in.status().is_success() || signed_in.status().is_redirection());
+        let cookie = signed_in
+            .headers()
+            .get("set-cookie")
+            .expect("session cookie")
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+
+        let users = server.list_users(&admin).await;
+        assert_eq!(users.status(), StatusCode::OK);
+        let users: Value = users.json().await.unwrap();
+        assert_eq!(users[0]["email"], ADMIN_EMAIL);
+        assert!(
+            !users.to_string().contains("argon2"),
+            "hashes never leave the server"
+        );
+
+        let out = admin
+            .post(server.url("/api/sign_out"))
+            .send()
+            .await
+            .unwrap();
+        assert!(out.status().is_success() || out.status().is_redirection());
+        assert_eq!(
+            server.list_users(&admin).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    });
+}
+
+#[test]
+fn wrong_passwords_are_refused_then_throttled() {
+    runtime().block_on(async {
+        let server = Server::start().await;
+        let client = server.client();
+        for _ in 0..4 {
+            let r = server.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let body = r.text().await.unwrap();
+            assert!(body.contains("E-mail or password is incorrect."), "{body}");
+        }
+        let fifth = server.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
+        assert_eq!(fifth.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(fifth.headers().contains_key("retry-after"));
+        // Locked means locked, even with the right password.
+        let right = server.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            server.list_users(&client).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    });
+}
+
+#[test]
+fn a_user_calling_an_administrator_function_gets_an_error_not_data() {
+    runtime().block_on(async {
+        let server = Server::start().await;
+        let admin = server.client();
+        server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let created = server
+            .call(
+                &admin,
+                "create_user",
+                json!({ "draft": { "email": "Uma@Example.com", "name": "Uma", "roles": ["user"] } }),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::OK);
+        let created: Value = created.json().await.unwrap();
+        assert_eq!(created["user"]["email"], "uma@example.com");
+        let one_time = created["one_time_password"].as_str().unwrap().to_string();
+        let uma_id = created["user"]["id"].as_str().unwrap().to_string();
+
+        let uma = server.client();
+        server.sign_in(&uma, "uma@example.com", &one_time).await;
+        // Until the one-time password is replaced, nothing else is allowed.
+        assert_eq!(server.list_users(&uma).await.status(), StatusCode::FORBIDDEN);
+        let changed = uma
+            .post(server.url("/api/change_password"))
+            .form(&[
+                ("current_password", one_time.as_str()),
+                ("new_password", "uma's own password"),
+                ("confirm_password", "uma's own password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(changed.status().is_success() || changed.status().is_redirection());
+
+        for (name, body) in [
+            ("list_users", json!({})),
+            ("list_groups", json!({})),
+            ("create_user", json!({ "draft": { "email": "x@example.com", "name": "X", "roles": ["administrator"] } })),
+            ("update_user", json!({ "id": uma_id, "draft": { "email": "uma@example.com", "name": "Uma", "roles": ["administrator"] } })),
+            ("set_user_active", json!({ "id": uma_id, "active": false })),
+            ("reset_password", json!({ "id": uma_id })),
+            ("save_group", json!({ "id": null, "draft": { "name": "G", "description": "", "member_ids": [] } })),
+            ("delete_group", json!({ "id": "abc" })),
+        ] {
+            let response = if name.starts_with("list_") {
+                server.list_users(&uma).await
+            } else {
+                server.call(&uma, name, body).await
+            };
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
+            let text = response.text().await.unwrap();
+            assert!(!text.contains(ADMIN_EMAIL), "{name} leaked data: {text}");
+        }
+
+        // Nothing changed behind the refusals.
+        let users: Value = server.list_users(&admin).await.json().await.unwrap();
+        let users = users.as_array().unwrap();
+        assert_eq!(users.len(), 2);
+        assert!(users.iter().all(|u| u["roles"] != json!(["administrator"]) || u["email"] == ADMIN_EMAIL));
+    });
+}
+
+#[test]
+fn the_last_administrator_cannot_be_removed() {
+    runtime().block_on(async {
+        let server = Server::start().await;
+        let admin = server.client();
+        server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let users: Value = server.list_users(&admin).await.json().await.unwrap();
+        let id = users[0]["id"].as_str().unwrap();
+        let demote = server
+            .call(
+                &admin,
+                "update_user",
+                json!({ "id": id, "draft": { "email": ADMIN_EMAIL, "name": "Admin", "roles": ["user"] } }),
+            )
+            .await;
+        assert_eq!(demote.status(), StatusCode::CONFLICT);
+        let self_deactivate = server
+            .call(&admin, "set_user_active", json!({ "id": id, "active": false }))
+            .await;
+        assert_eq!(self_deactivate.status(), StatusCode::CONFLICT);
+    });
+}
+
+#[test]
+fn invalid_input_is_refused_with_the_field_named() {
+    runtime().block_on(async {
+        let server = Server::start().await;
+        let admin = server.client();
+        server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let bad = server
+            .call(
+                &admin,
+                "create_user",
+                json!({ "draft": { "email": "nope", "name": "X", "roles": ["user"] } }),
+            )
+            .await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = bad.json().await.unwrap();
+        assert_eq!(body["Invalid"]["field"], "email");
+
+        let dup = server
+            .call(
+                &admin,
+                "create_user",
+                json!({ "draft": { "email": ADMIN_EMAIL, "name": "Twin", "roles": ["user"] } }),
+            )
+            .await;
+        assert_eq!(dup.status(), StatusCode::CONFLICT);
+
+        let bad_id = server
+            .call(
+                &admin,
+                "reset_password",
+                json!({ "id": "user:evil OR 1=1" }),
+            )
+            .await;
+        assert_eq!(bad_id.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    });
+}
+
+#[test]
+fn writes_from_other_sites_are_refused() {
+    runtime().block_on(async {
+        let server = Server::start().await;
+        let client = server.client();
+        let forged = client
+            .post(server.url("/api/sign_in"))
+            .header("origin", "https://evil.example")
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.headers().get("set-cookie").is_none());
+
+        let same_site = client
+            .post(server.url("/api/sign_in"))
+            .header("origin", format!("http://{}", server.addr))
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert!(same_site.headers().get("set-cookie").is_some());
+    });
+}
+
+#[test]
+fn pages_answer_with_real_statuses() {
+    runtime().block_on(async {
+        let server = Server::start().await;
+        let client = server.client();
+        let health = client.get(server.url("/health")).send().await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+        let missing = client.get(server.url("/no-such-page")).send().await.unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        // As a browser navigates: redirects are real 302s only for HTML requests.
+        let protected = client
+            .get(server.url("/admin/users"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(protected.status(), StatusCode::FOUND);
+        assert_eq!(
+            protected.headers()["location"].to_str().unwrap(),
+            "/sign-in?next=/admin/users"
+        );
+        let sign_in = client.get(server.url("/sign-in")).send().await.unwrap();
+        assert_eq!(sign_in.status(), StatusCode::OK);
+        assert!(sign_in.text().await.unwrap().contains("<h1>Sign in</h1>"));
+
+        // A signed-in person without the role gets a real 403 page.
+        server.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let created: Value = server
+            .call(
+                &client,
+                "create_user",
+                json!({ "draft": { "email": "d@example.com", "name": "D", "roles": ["designer"] } }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let designer = server.client();
+        let otp = created["one_time_password"].as_str().unwrap();
+        server.sign_in(&designer, "d@example.com", otp).await;
+        let forced = designer
+            .get(server.url("/admin/users"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forced.status(), StatusCode::FOUND, "one-time password must be replaced first");
+        assert_eq!(forced.headers()["location"], "/account/password");
+        designer
+            .post(server.url("/api/change_password"))
+            .form(&[
+                ("current_password", otp),
+                ("new_password", "designer password"),
+                ("confirm_password", "designer password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let refused = designer.get(server.url("/admin/users")).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("have access to this page"));
+        assert!(!page.contains(ADMIN_EMAIL));
+    });
+}
