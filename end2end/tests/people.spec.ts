@@ -32,7 +32,7 @@ test("an administrator adds a user who must choose a password, and cannot admini
   await expect(page).toHaveURL(/\/account\/password$/);
   await expect(page.getByRole("note")).toContainText("one-time password");
   await page.getByLabel("Current password").fill(oneTime);
-  await page.getByLabel("New password").fill("uma's own password");
+  await page.getByLabel("New password", { exact: true }).fill("uma's own password");
   await page.getByLabel("Repeat the new password").fill("uma's own password");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByRole("heading", { name: "Welcome, Uma" })).toBeVisible();

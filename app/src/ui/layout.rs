@@ -29,17 +29,13 @@ pub fn SignedIn() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let here = location.pathname.get_untracked();
                 match session.user.await {
                     Ok(Some(user)) => {
-                        if user.must_change_password && here != "/account/password" {
-                            view! { <Redirect path="/account/password" /> }.into_any()
-                        } else {
-                            provide_context(user.clone());
-                            view! { <Frame user /> }.into_any()
-                        }
+                        provide_context(user.clone());
+                        view! { <Frame user /> }.into_any()
                     }
                     Ok(None) => {
+                        let here = location.pathname.get_untracked();
                         let search = location.search.get_untracked();
                         let next = if search.is_empty() { here } else { format!("{here}?{search}") };
                         let target = format!("/sign-in?next={}", encode(&next));
@@ -70,7 +66,15 @@ fn Frame(user: SessionUser) -> impl IntoView {
     let session = use_session();
     let can_manage_sources = user.has_role(Role::DataSourceManager);
     let is_admin = user.is_admin();
+    // Tracks the path (not the whole frame), so every navigation is checked.
+    let location = use_location();
+    let must_change = user.must_change_password;
+    let force_password_change = move || {
+        (must_change && location.pathname.get() != "/account/password")
+            .then(|| view! { <Redirect path="/account/password" /> })
+    };
     view! {
+        {force_password_change}
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
             <A href="/" attr:class="brand">
