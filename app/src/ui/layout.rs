@@ -66,15 +66,19 @@ fn Frame(user: SessionUser) -> impl IntoView {
     let session = use_session();
     let can_manage_sources = user.has_role(Role::DataSourceManager);
     let is_admin = user.is_admin();
-    // Tracks the path (not the whole frame), so every navigation is checked.
+    // Someone with a one-time password sees only the password page. A memo, so the page
+    // is swapped only when that changes, not on every navigation.
     let location = use_location();
     let must_change = user.must_change_password;
-    let force_password_change = move || {
-        (must_change && location.pathname.get() != "/account/password")
-            .then(|| view! { <Redirect path="/account/password" /> })
+    let blocked = Memo::new(move |_| must_change && location.pathname.get() != "/account/password");
+    let content = move || {
+        if blocked.get() {
+            view! { <Redirect path="/account/password" /> }.into_any()
+        } else {
+            view! { <Outlet /> }.into_any()
+        }
     };
     view! {
-        {force_password_change}
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
             <A href="/" attr:class="brand">
@@ -99,9 +103,7 @@ fn Frame(user: SessionUser) -> impl IntoView {
                 </ActionForm>
             </div>
         </header>
-        <main id="main" class="page">
-            <Outlet />
-        </main>
+        <main id="main" class="page">{content}</main>
     }
 }
 
