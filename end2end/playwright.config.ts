@@ -5,12 +5,12 @@ import { join, resolve } from "node:path";
 import { admin } from "./tests/helpers";
 
 // One server per run, on a fresh in-memory database and its own data directory.
-const port = Number(process.env.TRESTLE_E2E_PORT ?? 3999);
+const port = Number(process.env.E2E_PORT ?? 3999);
 const baseURL = `http://127.0.0.1:${port}`;
 
 const repo = resolve(__dirname, "..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache", "trestle-target");
-const serverBin = process.env.TRESTLE_SERVER_BIN ?? join(targetDir, "debug", "server");
+const serverBin = process.env.E2E_SERVER_BIN ?? join(targetDir, "debug", "server");
 const dataDir = mkdtempSync(join(tmpdir(), "trestle-e2e-"));
 
 export default defineConfig({
