@@ -63,7 +63,7 @@ export default defineConfig({
       TRESTLE_ADMIN__NAME: admin.name,
       TRESTLE_ADMIN__PASSWORD: admin.password,
       LEPTOS_SITE_ROOT: join(repo, "target", "site"),
-      RUST_LOG: "info,surrealdb=warn,surrealdb_core=warn",
+      RUST_LOG: "info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn",
     },
   },
 });

@@ -3,10 +3,9 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,surrealdb=warn,surrealdb_core=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn")
+        }))
         .init();
 
     let config = match Config::load() {

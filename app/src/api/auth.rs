@@ -124,6 +124,7 @@ pub async fn change_password(
             // Every other session ends; this browser gets a fresh one.
             state.store.delete_user_sessions(&user.id).await?;
             let token = auth::open_session(&state, &user.id, chrono::Utc::now()).await?;
+            tracing::info!(user = %user.id, "password changed");
             let cookie = auth::session_cookie(&token, state.config.secure_cookies());
             expect_context::<ResponseOptions>()
                 .insert_header(SET_COOKIE, cookie.parse().map_err(|_| AppError::Internal)?);

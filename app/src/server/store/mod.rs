@@ -132,3 +132,70 @@ fn violates_unique(err: &surrealdb::Error, index: &str) -> bool {
     let text = err.to_string();
     text.contains(index) && text.contains("already contains")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Role, UserDraft};
+
+    fn surrealkv_config(dir: &std::path::Path) -> DatabaseConfig {
+        DatabaseConfig {
+            endpoint: DatabaseEndpoint::SurrealKv(dir.join("db")),
+            user: None,
+            password: None,
+            namespace: "trestle".into(),
+            database: "trestle".into(),
+        }
+    }
+
+    fn in_runtime<T>(phase: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(phase)
+    }
+
+    /// The embedded engine holds its lock until the process exits, so the first run is a
+    /// child process (this same test, told where to write), like a server that stopped.
+    #[test]
+    fn data_survives_a_restart_on_surrealkv() {
+        const WRITE_DIR: &str = "STORE_TEST_WRITE_DIR";
+        if let Some(dir) = std::env::var_os(WRITE_DIR) {
+            in_runtime(async {
+                let store = Store::connect(&surrealkv_config(dir.as_ref()))
+                    .await
+                    .unwrap();
+                let draft = UserDraft {
+                    email: "ann@example.com".into(),
+                    name: "Ann".into(),
+                    roles: vec![Role::User],
+                };
+                let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+                store.create_user(&draft, hash, false).await.unwrap();
+            });
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "server::store::tests::data_survives_a_restart_on_surrealkv",
+            ])
+            .env(WRITE_DIR, dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            child.status.success(),
+            "the writing run failed: {}",
+            String::from_utf8_lossy(&child.stdout)
+        );
+        // Reconnecting applies the schema again over existing data.
+        in_runtime(async {
+            let store = Store::connect(&surrealkv_config(dir.path())).await.unwrap();
+            let saved = store.credentials("ann@example.com").await.unwrap();
+            assert_eq!(saved.expect("user persisted").user.name, "Ann");
+            assert_eq!(store.count_users().await.unwrap(), 1);
+        });
+    }
+}
