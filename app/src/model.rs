@@ -97,6 +97,18 @@ pub struct SessionUser {
     pub must_change_password: bool,
 }
 
+impl From<User> for SessionUser {
+    fn from(user: User) -> Self {
+        SessionUser {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            roles: user.roles,
+            must_change_password: user.must_change_password,
+        }
+    }
+}
+
 impl SessionUser {
     /// Administrators may do everything any other role may do.
     pub fn has_role(&self, role: Role) -> bool {

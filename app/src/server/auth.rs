@@ -109,16 +109,7 @@ pub async fn sign_in(
     }
     let token = open_session(state, &user.id, now).await?;
     tracing::info!(user = %user.id, "signed in");
-    Ok((
-        token,
-        SessionUser {
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            roles: user.roles,
-            must_change_password: user.must_change_password,
-        },
-    ))
+    Ok((token, user.into()))
 }
 
 /// Starts a session for `user_id`; returns the token for the cookie.

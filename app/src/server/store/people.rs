@@ -3,16 +3,16 @@
 use chrono::{DateTime, Utc};
 // `Value` must be in scope for `#[surreal(flatten)]`: the derive names it unqualified.
 #[allow(unused_imports)]
-use surrealdb::types::{RecordId, SurrealValue, Value};
+use surrealdb::types::{Object, RecordId, SurrealValue, Value, object};
 
 use super::{Store, StoreError, key_of, violates_unique};
 use crate::model::{Group, GroupDraft, Role, User, UserDraft};
 
-const USER_FIELDS: &str =
+pub(super) const USER_FIELDS: &str =
     "id, email, name, roles, active, must_change_password, created_at, updated_at";
 
 #[derive(SurrealValue)]
-struct UserRow {
+pub(super) struct UserRow {
     id: RecordId,
     email: String,
     name: String,
@@ -200,33 +200,19 @@ impl Store {
     }
 
     pub async fn update_user(&self, id: &str, draft: &UserDraft) -> Result<User, StoreError> {
-        let row: Option<UserRow> = self
-            .db
-            .query(format!(
-                "UPDATE ONLY $id MERGE {{ email: $email, name: $name, roles: $roles, \
-                 updated_at: time::now() }} RETURN {USER_FIELDS}"
-            ))
-            .bind(("id", user_id(id)))
-            .bind(("email", draft.email.clone()))
-            .bind(("name", draft.name.clone()))
-            .bind(("roles", role_names(&draft.roles)))
-            .await?
-            .take(0)
-            .map_err(email_taken)?;
-        row.map(User::from).ok_or(StoreError::NotFound("User"))
+        self.merge_user(
+            id,
+            object! {
+                email: draft.email.clone(),
+                name: draft.name.clone(),
+                roles: role_names(&draft.roles),
+            },
+        )
+        .await
     }
 
     pub async fn set_user_active(&self, id: &str, active: bool) -> Result<User, StoreError> {
-        let row: Option<UserRow> = self
-            .db
-            .query(format!(
-                "UPDATE ONLY $id MERGE {{ active: $active, updated_at: time::now() }} RETURN {USER_FIELDS}"
-            ))
-            .bind(("id", user_id(id)))
-            .bind(("active", active))
-            .await?
-            .take(0)?;
-        row.map(User::from).ok_or(StoreError::NotFound("User"))
+        self.merge_user(id, object! { active: active }).await
     }
 
     pub async fn set_password(
@@ -235,18 +221,31 @@ impl Store {
         password_hash: &str,
         must_change_password: bool,
     ) -> Result<(), StoreError> {
+        self.merge_user(
+            id,
+            object! {
+                password_hash: password_hash.to_string(),
+                must_change_password: must_change_password,
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Changes some fields of an existing user and stamps `updated_at`.
+    async fn merge_user(&self, id: &str, mut changes: Object) -> Result<User, StoreError> {
+        changes.insert("updated_at".to_string(), Utc::now().into_value());
         let row: Option<UserRow> = self
             .db
             .query(format!(
-                "UPDATE ONLY $id MERGE {{ password_hash: $hash, must_change_password: $must, \
-                 updated_at: time::now() }} RETURN {USER_FIELDS}"
+                "UPDATE ONLY $id MERGE $changes RETURN {USER_FIELDS}"
             ))
             .bind(("id", user_id(id)))
-            .bind(("hash", password_hash.to_string()))
-            .bind(("must", must_change_password))
+            .bind(("changes", changes))
             .await?
-            .take(0)?;
-        row.map(|_| ()).ok_or(StoreError::NotFound("User"))
+            .take(0)
+            .map_err(email_taken)?;
+        row.map(User::from).ok_or(StoreError::NotFound("User"))
     }
 
     pub async fn list_groups(&self) -> Result<Vec<Group>, StoreError> {

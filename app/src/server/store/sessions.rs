@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Store, StoreError, key_of};
-use crate::model::{Role, SessionUser};
+use super::people::{USER_FIELDS, UserRow};
+use super::{Store, StoreError};
+use crate::model::{SessionUser, User};
 
 fn session_id(token_hash: &str) -> RecordId {
     RecordId::new("web_session", token_hash.to_string())
@@ -13,17 +14,7 @@ fn session_id(token_hash: &str) -> RecordId {
 #[derive(SurrealValue)]
 struct SessionRow {
     expires_at: DateTime<Utc>,
-    user: SessionUserRow,
-}
-
-#[derive(SurrealValue)]
-struct SessionUserRow {
-    id: RecordId,
-    email: String,
-    name: String,
-    roles: Vec<String>,
-    active: bool,
-    must_change_password: bool,
+    user: UserRow,
 }
 
 /// A stored session and the person it belongs to, read in one query.
@@ -55,28 +46,19 @@ impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row: Option<SessionRow> = self
             .db
-            .query(
-                "SELECT expires_at, user.{ id, email, name, roles, active, must_change_password } AS user \
-                 FROM ONLY $id",
-            )
+            .query(format!(
+                "SELECT expires_at, user.{{ {USER_FIELDS} }} AS user FROM ONLY $id"
+            ))
             .bind(("id", session_id(token_hash)))
             .await?
             .take(0)?;
-        Ok(row.map(|row| SessionRecord {
-            user_active: row.user.active,
-            expires_at: row.expires_at,
-            user: SessionUser {
-                id: key_of(&row.user.id),
-                email: row.user.email,
-                name: row.user.name,
-                roles: row
-                    .user
-                    .roles
-                    .iter()
-                    .filter_map(|r| r.parse::<Role>().ok())
-                    .collect(),
-                must_change_password: row.user.must_change_password,
-            },
+        Ok(row.map(|row| {
+            let user = User::from(row.user);
+            SessionRecord {
+                user_active: user.active,
+                expires_at: row.expires_at,
+                user: user.into(),
+            }
         }))
     }
 
@@ -128,7 +110,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::model::UserDraft;
+    use crate::model::{Role, UserDraft};
 
     const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
 
