@@ -1,0 +1,153 @@
+//! An in-memory stand-in for Procore: OAuth for three environments, built from
+//! `procore-api.md`. Mount [`router`] in-process, or run the `procore-sim` binary.
+
+mod env;
+mod oauth;
+pub mod seed;
+pub mod tokens;
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use env::{ClientPair, Environment};
+use serde::Serialize;
+use tokens::Tokens;
+
+/// An app registered with Procore: its id, secret and exact redirect URIs.
+#[derive(Debug, Clone)]
+pub struct AppCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub production: AppCredentials,
+    pub sandbox: AppCredentials,
+    /// Redirect URIs registered for the app; `/oauth/authorize` requires an exact match.
+    pub redirect_uris: Vec<String>,
+    /// Access-token lifetime (Procore: 5400 s).
+    pub access_token_ttl: i64,
+}
+
+pub const OOB_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            production: AppCredentials {
+                client_id: "trestle-production".into(),
+                client_secret: "production-secret".into(),
+            },
+            sandbox: AppCredentials {
+                client_id: "trestle-sandbox".into(),
+                client_secret: "sandbox-secret".into(),
+            },
+            redirect_uris: vec![
+                "http://127.0.0.1:3000/oauth/callback".into(),
+                "http://localhost:3000/oauth/callback".into(),
+                OOB_REDIRECT_URI.into(),
+            ],
+            access_token_ttl: 5400,
+        }
+    }
+}
+
+/// What tests read to check how a client behaved.
+#[derive(Debug, Default, Serialize, Clone, Copy, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    pub tokens_issued: u64,
+    pub refreshes: u64,
+    pub failed_refreshes: u64,
+    pub revocations: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    tokens_issued: AtomicU64,
+    refreshes: AtomicU64,
+    failed_refreshes: AtomicU64,
+    revocations: AtomicU64,
+}
+
+pub struct Simulator {
+    config: Mutex<SimConfig>,
+    users: Vec<seed::ProcoreUser>,
+    /// One token table per environment: tokens never cross environments.
+    tokens: [Mutex<Tokens>; 3],
+    /// Logins waiting for the allow/deny step, keyed by a random ticket.
+    pending: Mutex<std::collections::HashMap<String, oauth::PendingConsent>>,
+    counters: Counters,
+}
+
+impl Simulator {
+    pub fn new(config: SimConfig) -> Arc<Simulator> {
+        Arc::new(Simulator {
+            config: Mutex::new(config),
+            users: seed::users(),
+            tokens: Default::default(),
+            pending: Default::default(),
+            counters: Counters::default(),
+        })
+    }
+
+    pub fn config(&self) -> SimConfig {
+        self.config.lock().expect("config lock").clone()
+    }
+
+    /// Changes settings while running (fault switches, token lifetime).
+    pub fn update_config(&self, change: impl FnOnce(&mut SimConfig)) {
+        change(&mut self.config.lock().expect("config lock"));
+    }
+
+    pub fn counters(&self) -> CounterSnapshot {
+        let c = &self.counters;
+        CounterSnapshot {
+            tokens_issued: c.tokens_issued.load(Ordering::Relaxed),
+            refreshes: c.refreshes.load(Ordering::Relaxed),
+            failed_refreshes: c.failed_refreshes.load(Ordering::Relaxed),
+            revocations: c.revocations.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Kills every token in every environment.
+    pub fn revoke_all_tokens(&self) {
+        for table in &self.tokens {
+            table.lock().expect("token lock").revoke_all();
+        }
+    }
+
+    fn tokens(&self, env: Environment) -> std::sync::MutexGuard<'_, Tokens> {
+        self.tokens[env.index()].lock().expect("token lock")
+    }
+
+    fn credentials(&self, env: Environment) -> AppCredentials {
+        let config = self.config.lock().expect("config lock");
+        match env.client_pair() {
+            ClientPair::Production => config.production.clone(),
+            ClientPair::Sandbox => config.sandbox.clone(),
+        }
+    }
+
+    fn user(&self, id: u64) -> Option<&seed::ProcoreUser> {
+        self.users.iter().find(|u| u.id == id)
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Every environment under its prefix, e.g. `/developer-sandbox/oauth/token`.
+pub fn router(sim: Arc<Simulator>) -> axum::Router {
+    let mut router = axum::Router::new();
+    for env in Environment::ALL {
+        router = router.nest(&format!("/{}", env.prefix()), oauth::routes(env));
+    }
+    router.with_state(sim)
+}
