@@ -1,14 +1,17 @@
-//! An in-memory stand-in for Procore: OAuth for three environments, built from
-//! `procore-api.md`. Mount [`router`] in-process, or run the `procore-sim` binary.
+//! An in-memory stand-in for Procore: OAuth and REST for three environments, built
+//! from `procore-api.md`. Mount [`router`] in-process, or run the `procore-sim` binary.
 
+pub mod data;
 mod env;
 mod oauth;
+pub mod ratelimit;
+pub mod rest;
 pub mod seed;
 pub mod tokens;
 
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use env::{ClientPair, Environment};
@@ -30,6 +33,9 @@ pub struct SimConfig {
     pub redirect_uris: Vec<String>,
     /// Access-token lifetime (Procore: 5400 s).
     pub access_token_ttl: i64,
+    pub rate_limits: ratelimit::Limits,
+    /// The largest `per_page` honoured; larger requests get this many.
+    pub max_per_page: usize,
 }
 
 pub const OOB_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -51,6 +57,8 @@ impl Default for SimConfig {
                 OOB_REDIRECT_URI.into(),
             ],
             access_token_ttl: 5400,
+            rate_limits: ratelimit::Limits::default(),
+            max_per_page: 1000,
         }
     }
 }
@@ -75,6 +83,8 @@ struct Counters {
 pub struct Simulator {
     config: Mutex<SimConfig>,
     users: Vec<seed::ProcoreUser>,
+    data: RwLock<data::Dataset>,
+    rate_limiters: [Mutex<ratelimit::RateLimiter>; 3],
     /// One token table per environment: tokens never cross environments.
     tokens: [Mutex<Tokens>; 3],
     /// Logins waiting for the allow/deny step, keyed by a random ticket.
@@ -87,6 +97,8 @@ impl Simulator {
         Arc::new(Simulator {
             config: Mutex::new(config),
             users: seed::users(),
+            data: RwLock::new(data::Dataset::seed()),
+            rate_limiters: Default::default(),
             tokens: Default::default(),
             pending: Default::default(),
             counters: Counters::default(),
@@ -123,6 +135,20 @@ impl Simulator {
         self.tokens[env.index()].lock().expect("token lock")
     }
 
+    fn rate_limiter(&self, env: Environment) -> std::sync::MutexGuard<'_, ratelimit::RateLimiter> {
+        self.rate_limiters[env.index()]
+            .lock()
+            .expect("rate limiter lock")
+    }
+
+    /// Disconnects the app from (or reconnects it to) a company: the "app uninstalled" fault.
+    pub fn set_app_installed(&self, company_id: u64, installed: bool) {
+        let mut data = self.data.write().expect("data lock");
+        if let Some(company) = data.companies.iter_mut().find(|c| c.id == company_id) {
+            company.app_installed = installed;
+        }
+    }
+
     fn credentials(&self, env: Environment) -> AppCredentials {
         let config = self.config.lock().expect("config lock");
         match env.client_pair() {
@@ -147,7 +173,10 @@ pub(crate) fn unix_now() -> i64 {
 pub fn router(sim: Arc<Simulator>) -> axum::Router {
     let mut router = axum::Router::new();
     for env in Environment::ALL {
-        router = router.nest(&format!("/{}", env.prefix()), oauth::routes(env));
+        let routes = oauth::routes()
+            .merge(rest::routes())
+            .layer(axum::Extension(env));
+        router = router.nest(&format!("/{}", env.prefix()), routes);
     }
     router.with_state(sim)
 }

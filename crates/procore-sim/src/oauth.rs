@@ -20,7 +20,7 @@ use crate::{Environment, OOB_REDIRECT_URI, Simulator, unix_now};
 
 type Sim = State<Arc<Simulator>>;
 
-pub(crate) fn routes(env: Environment) -> Router<Arc<Simulator>> {
+pub(crate) fn routes() -> Router<Arc<Simulator>> {
     Router::new()
         .route(
             "/oauth/authorize",
@@ -32,7 +32,6 @@ pub(crate) fn routes(env: Environment) -> Router<Arc<Simulator>> {
         .route("/oauth/token/info", get(token_info))
         .route("/oauth/revoke", post(revoke))
         .route("/rest/v1.0/me", get(me))
-        .layer(Extension(env))
 }
 
 /// A signed-in Procore user who has not yet allowed or denied the app.
@@ -512,7 +511,7 @@ async fn revoke(
     Json(json!({})).into_response()
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -521,7 +520,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-fn invalid_token() -> Response {
+pub(crate) fn invalid_token() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         [(
@@ -570,23 +569,23 @@ async fn me(
     headers: HeaderMap,
     Query(params): Query<MeParams>,
 ) -> Response {
-    let user_id = {
-        let tokens = sim.tokens(env);
-        match bearer(&headers).and_then(|t| tokens.access(t, unix_now())) {
-            Some(access) => access.user_id,
-            None => return invalid_token(),
-        }
+    let call = match crate::rest::Call::begin(&sim, env, &headers) {
+        Ok(call) => call,
+        Err(response) => return *response,
     };
-    let Some(user) = user_id.and_then(|id| sim.user(id)) else {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({ "errors": "Missing Procore-Company-Id header" })),
-        )
-            .into_response();
+    let Some(user) = call.user_id.and_then(|id| sim.user(id)) else {
+        // An app token has no person behind it; Procore wants the company header then.
+        return call.finish(
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "errors": crate::rest::MISSING_COMPANY_HEADER })),
+            )
+                .into_response(),
+        );
     };
     let mut body = json!({ "id": user.id, "login": user.login });
     if params.company_id.is_some() || params.project_id.is_some() {
         body["name"] = json!(user.name);
     }
-    Json(body).into_response()
+    call.finish(Json(body).into_response())
 }

@@ -1,0 +1,163 @@
+//! A simulator on a random loopback port, and the steps every test repeats.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::sync::Arc;
+
+use procore_sim::{SimConfig, Simulator, router};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+
+pub const REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
+pub const SANDBOX: &str = "developer-sandbox";
+pub const SANDBOX_ID: &str = "trestle-sandbox";
+pub const SANDBOX_SECRET: &str = "sandbox-secret";
+
+pub struct Sim {
+    pub base: String,
+    pub sim: Arc<Simulator>,
+    pub http: reqwest::Client,
+}
+
+impl Sim {
+    pub async fn start() -> Sim {
+        let mut config = SimConfig::default();
+        config.redirect_uris.push(REDIRECT.into());
+        let sim = Simulator::new(config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(sim.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Sim {
+            base: format!("http://{addr}"),
+            sim,
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn url(&self, env: &str, path: &str) -> String {
+        format!("{}/{env}{path}", self.base)
+    }
+
+    pub fn authorize_url(&self, env: &str, client_id: &str, redirect: &str, state: &str) -> String {
+        format!(
+            "{}?response_type=code&client_id={client_id}&redirect_uri={}&state={state}",
+            self.url(env, "/oauth/authorize"),
+            urlencode(redirect)
+        )
+    }
+
+    /// Signs in on the login form and answers the consent step; returns the redirect.
+    pub async fn consent(&self, env: &str, client_id: &str, state: &str, allow: bool) -> url::Url {
+        let login = self
+            .http
+            .get(self.authorize_url(env, client_id, REDIRECT, state))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::OK);
+        assert!(login.text().await.unwrap().contains("name=\"password\""));
+        let consent = self
+            .http
+            .post(self.url(env, "/oauth/authorize"))
+            .form(&[
+                ("step", "login"),
+                ("response_type", "code"),
+                ("client_id", client_id),
+                ("redirect_uri", REDIRECT),
+                ("state", state),
+                ("email", "sandbox+arch@example.com"),
+                ("password", "sandbox"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(consent.status(), StatusCode::OK);
+        let html = consent.text().await.unwrap();
+        assert!(html.contains("Test Architect"));
+        let ticket = html
+            .split("name=\"ticket\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("consent ticket")
+            .to_string();
+        let decided = self
+            .http
+            .post(self.url(env, "/oauth/authorize"))
+            .form(&[
+                ("step", "consent"),
+                ("ticket", &ticket),
+                ("decision", if allow { "allow" } else { "deny" }),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(decided.status().is_redirection(), "{}", decided.status());
+        url::Url::parse(decided.headers()["location"].to_str().unwrap()).unwrap()
+    }
+
+    pub async fn code(&self, state: &str) -> String {
+        let back = self.consent(SANDBOX, SANDBOX_ID, state, true).await;
+        assert!(back.as_str().starts_with(REDIRECT));
+        assert_eq!(query(&back, "state").as_deref(), Some(state));
+        query(&back, "code").expect("code")
+    }
+
+    pub async fn exchange(&self, code: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(SANDBOX, "/oauth/token"))
+            .json(&json!({
+                "grant_type": "authorization_code",
+                "client_id": SANDBOX_ID,
+                "client_secret": SANDBOX_SECRET,
+                "code": code,
+                "redirect_uri": REDIRECT,
+            }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn tokens(&self) -> Value {
+        let code = self.code("s").await;
+        let response = self.exchange(&code).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    pub async fn me(&self, env: &str, token: &str, query: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{query}", self.url(env, "/rest/v1.0/me")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn refresh_form(&self, refresh: &str, secret: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(SANDBOX, "/oauth/token/"))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", SANDBOX_ID),
+                ("client_secret", secret),
+                ("refresh_token", refresh),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub fn query(url: &url::Url, key: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
