@@ -19,7 +19,8 @@ fn main() -> ExitCode {
         .init();
     let mut port: u16 = 4000;
     let mut config = SimConfig::default();
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args();
+    args.next(); // the program name
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--port", Some(value)) => match value.parse() {

@@ -293,10 +293,19 @@ impl Call {
     }
 }
 
-fn list_query(call: &Call, raw: Option<String>) -> Result<ListQuery, Box<Response>> {
-    let max = call.sim.config().max_per_page;
-    ListQuery::parse(raw.as_deref(), max)
-        .map_err(|m| Box::new(call.finish(error(StatusCode::BAD_REQUEST, &m))))
+/// Authenticates and counts a list request, then parses its query.
+fn begin_list(
+    sim: &Arc<Simulator>,
+    env: Environment,
+    headers: &HeaderMap,
+    raw: Option<String>,
+) -> Result<(Call, ListQuery), Box<Response>> {
+    let call = Call::begin(sim, env, headers)?;
+    let max = sim.config().max_per_page;
+    match ListQuery::parse(raw.as_deref(), max) {
+        Ok(query) => Ok((call, query)),
+        Err(m) => Err(Box::new(call.finish(error(StatusCode::BAD_REQUEST, &m)))),
+    }
 }
 
 async fn companies(
@@ -306,12 +315,8 @@ async fn companies(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let call = match Call::begin(&sim, env, &headers) {
-        Ok(call) => call,
-        Err(response) => return *response,
-    };
-    let query = match list_query(&call, raw) {
-        Ok(q) => q,
+    let (call, query) = match begin_list(&sim, env, &headers, raw) {
+        Ok(begun) => begun,
         Err(response) => return *response,
     };
     let records = sim
@@ -360,12 +365,8 @@ async fn projects(
     RawQuery(raw): RawQuery,
     version: ProjectsVersion,
 ) -> Response {
-    let call = match Call::begin(&sim, env, &headers) {
-        Ok(call) => call,
-        Err(response) => return *response,
-    };
-    let query = match list_query(&call, raw) {
-        Ok(q) => q,
+    let (call, query) = match begin_list(&sim, env, &headers, raw) {
+        Ok(begun) => begun,
         Err(response) => return *response,
     };
     let Some(company_id) = query
