@@ -34,6 +34,9 @@ pub struct Dataset {
     pub companies: Vec<Company>,
     /// Project records as Procore's v1.1 list returns them.
     pub projects: Vec<Value>,
+    /// RFI records of every project, each with its `project_id`.
+    pub rfis: Vec<Value>,
+    next_id: u64,
 }
 
 fn project(id: u64, company: &Company, number: &str, name: &str, active: bool, day: u32) -> Value {
@@ -102,10 +105,80 @@ impl Dataset {
             project(2_783_005, sandbox, "0077", "Elm Street Lofts", false, 5),
             project(2_783_101, other, "9", "Other Builders HQ", true, 6),
         ];
-        Dataset {
+        let mut data = Dataset {
             companies,
             projects,
+            rfis: Vec::new(),
+            next_id: 9_100_000,
+        };
+        let manager = json!({ "id": 4_201_001, "login": "sandbox+arch@example.com", "name": "Test Architect" });
+        for (project, subject, status) in [
+            (
+                SANDBOX_PROJECT_ID,
+                "Clarify the door hardware schedule",
+                "open",
+            ),
+            (2_783_002, "Curtain wall anchor spacing", "open"),
+            (2_783_002, "Level 3 slab penetration", "closed"),
+            (2_783_002, "Lobby stone finish", "draft"),
+        ] {
+            let record = data.new_rfi(
+                project,
+                subject,
+                status,
+                manager.clone(),
+                "What should we do?",
+                "2026-05-04T15:30:00Z",
+            );
+            data.rfis.push(record);
         }
+        data
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// A new RFI record numbered after the project's last one, stamped `now`.
+    pub fn new_rfi(
+        &mut self,
+        project_id: u64,
+        subject: &str,
+        status: &str,
+        manager: Value,
+        question: &str,
+        now: &str,
+    ) -> Value {
+        let number = self
+            .rfis
+            .iter()
+            .filter(|r| r["project_id"] == project_id)
+            .count()
+            + 1;
+        let id = self.next_id();
+        json!({
+            "id": id,
+            "project_id": project_id,
+            "number": number.to_string(),
+            "full_number": number.to_string(),
+            "prefix": "",
+            "subject": subject,
+            "status": status,
+            "translated_status": status[..1].to_uppercase() + &status[1..],
+            "private": false,
+            "draft": status == "draft",
+            "due_date": null,
+            "rfi_manager": manager,
+            "assignees": [],
+            "questions": [{ "id": id + 1, "body": question }],
+            "created_at": now,
+            "updated_at": now,
+        })
+    }
+
+    pub fn project(&self, id: u64) -> Option<&Value> {
+        self.projects.iter().find(|p| p["id"] == id)
     }
 
     pub fn company(&self, id: u64) -> Option<&Company> {

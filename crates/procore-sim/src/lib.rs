@@ -6,6 +6,7 @@ mod env;
 mod oauth;
 pub mod ratelimit;
 pub mod rest;
+mod rfis;
 pub mod seed;
 pub mod tokens;
 
@@ -169,14 +170,46 @@ pub(crate) fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds (Howard Hinnant's civil-from-days).
+pub(crate) fn iso8601(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// Every environment under its prefix, e.g. `/developer-sandbox/oauth/token`.
 pub fn router(sim: Arc<Simulator>) -> axum::Router {
     let mut router = axum::Router::new();
     for env in Environment::ALL {
         let routes = oauth::routes()
             .merge(rest::routes())
+            .merge(rfis::routes())
             .layer(axum::Extension(env));
         router = router.nest(&format!("/{}", env.prefix()), routes);
     }
     router.with_state(sim)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_unix_time_as_iso8601() {
+        assert_eq!(super::iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::iso8601(1_484_786_897), "2017-01-19T00:48:17Z");
+        assert_eq!(super::iso8601(1_709_208_000), "2024-02-29T12:00:00Z");
+    }
 }

@@ -197,7 +197,7 @@ pub fn page_response(records: Vec<Value>, query: &ListQuery, base: &str, uri: &U
     response
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "errors": message }))).into_response()
 }
 
@@ -294,7 +294,7 @@ impl Call {
 }
 
 /// Authenticates and counts a list request, then parses its query.
-fn begin_list(
+pub(crate) fn begin_list(
     sim: &Arc<Simulator>,
     env: Environment,
     headers: &HeaderMap,
