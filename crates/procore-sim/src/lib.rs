@@ -3,6 +3,7 @@
 
 pub mod data;
 mod env;
+pub mod faults;
 mod oauth;
 pub mod ratelimit;
 pub mod rest;
@@ -37,6 +38,7 @@ pub struct SimConfig {
     pub rate_limits: ratelimit::Limits,
     /// The largest `per_page` honoured; larger requests get this many.
     pub max_per_page: usize,
+    pub faults: faults::Faults,
 }
 
 pub const OOB_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -60,6 +62,7 @@ impl Default for SimConfig {
             access_token_ttl: 5400,
             rate_limits: ratelimit::Limits::default(),
             max_per_page: 1000,
+            faults: faults::Faults::default(),
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct CounterSnapshot {
     pub refreshes: u64,
     pub failed_refreshes: u64,
     pub revocations: u64,
+    /// REST calls received, including those a fault answered.
+    pub requests: u64,
 }
 
 #[derive(Default)]
@@ -79,6 +84,7 @@ struct Counters {
     refreshes: AtomicU64,
     failed_refreshes: AtomicU64,
     revocations: AtomicU64,
+    requests: AtomicU64,
 }
 
 pub struct Simulator {
@@ -91,6 +97,8 @@ pub struct Simulator {
     /// Logins waiting for the allow/deny step, keyed by a random ticket.
     pending: Mutex<std::collections::HashMap<String, oauth::PendingConsent>>,
     counters: Counters,
+    /// REST calls per endpoint, e.g. "GET /developer-sandbox/rest/v1.0/projects/{project_id}/rfis".
+    requests: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Simulator {
@@ -103,6 +111,7 @@ impl Simulator {
             tokens: Default::default(),
             pending: Default::default(),
             counters: Counters::default(),
+            requests: Default::default(),
         })
     }
 
@@ -122,6 +131,7 @@ impl Simulator {
             refreshes: c.refreshes.load(Ordering::Relaxed),
             failed_refreshes: c.failed_refreshes.load(Ordering::Relaxed),
             revocations: c.revocations.load(Ordering::Relaxed),
+            requests: c.requests.load(Ordering::Relaxed),
         }
     }
 
@@ -142,12 +152,22 @@ impl Simulator {
             .expect("rate limiter lock")
     }
 
-    /// Disconnects the app from (or reconnects it to) a company: the "app uninstalled" fault.
-    pub fn set_app_installed(&self, company_id: u64, installed: bool) {
+    /// Disconnects the app from (or reconnects it to) a company: the "app uninstalled"
+    /// fault. False when there is no such company.
+    pub fn set_app_installed(&self, company_id: u64, installed: bool) -> bool {
         let mut data = self.data.write().expect("data lock");
-        if let Some(company) = data.companies.iter_mut().find(|c| c.id == company_id) {
-            company.app_installed = installed;
+        match data.companies.iter_mut().find(|c| c.id == company_id) {
+            Some(company) => {
+                company.app_installed = installed;
+                true
+            }
+            None => false,
         }
+    }
+
+    /// REST calls per endpoint so far.
+    pub fn request_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.requests.lock().expect("request counter lock").clone()
     }
 
     fn credentials(&self, env: Environment) -> AppCredentials {
@@ -195,13 +215,17 @@ pub(crate) fn iso8601(unix: i64) -> String {
 pub fn router(sim: Arc<Simulator>) -> axum::Router {
     let mut router = axum::Router::new();
     for env in Environment::ALL {
-        let routes = oauth::routes()
-            .merge(rest::routes())
-            .merge(rfis::routes())
-            .layer(axum::Extension(env));
+        let api =
+            rest::routes()
+                .merge(rfis::routes())
+                .route_layer(axum::middleware::from_fn_with_state(
+                    sim.clone(),
+                    faults::inject,
+                ));
+        let routes = oauth::routes().merge(api).layer(axum::Extension(env));
         router = router.nest(&format!("/{}", env.prefix()), routes);
     }
-    router.with_state(sim)
+    router.merge(faults::admin_routes()).with_state(sim)
 }
 
 #[cfg(test)]

@@ -31,7 +31,6 @@ pub(crate) fn routes() -> Router<Arc<Simulator>> {
         .route("/oauth/token/", post(token))
         .route("/oauth/token/info", get(token_info))
         .route("/oauth/revoke", post(revoke))
-        .route("/rest/v1.0/me", get(me))
 }
 
 /// A signed-in Procore user who has not yet allowed or denied the app.
@@ -557,13 +556,13 @@ async fn token_info(
 }
 
 #[derive(Debug, Deserialize)]
-struct MeParams {
+pub(crate) struct MeParams {
     company_id: Option<String>,
     project_id: Option<String>,
 }
 
 /// `name` only comes back when a company or project is named (procore-api.md §1.8).
-async fn me(
+pub(crate) async fn me(
     State(sim): Sim,
     Extension(env): Extension<Environment>,
     headers: HeaderMap,

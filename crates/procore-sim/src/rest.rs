@@ -16,6 +16,7 @@ use crate::{Environment, Simulator, unix_now};
 
 pub(crate) fn routes() -> Router<Arc<Simulator>> {
     Router::new()
+        .route("/rest/v1.0/me", get(crate::oauth::me))
         .route("/rest/v1.0/companies", get(companies))
         .route("/rest/v1.0/projects", get(projects_v10))
         .route("/rest/v1.1/projects", get(projects_v11))
