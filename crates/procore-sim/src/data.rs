@@ -122,15 +122,16 @@ impl Dataset {
             (2_783_002, "Level 3 slab penetration", "closed"),
             (2_783_002, "Lobby stone finish", "draft"),
         ] {
-            let record = data.new_rfi(
-                project,
+            data.add_rfi(NewRfi {
+                project_id: project,
                 subject,
                 status,
-                manager.clone(),
-                "What should we do?",
-                "2026-05-04T15:30:00Z",
-            );
-            data.rfis.push(record);
+                manager: manager.clone(),
+                question: "What should we do?",
+                due_date: Value::Null,
+                private: false,
+                now: "2026-05-04T15:30:00Z",
+            });
         }
         data
     }
@@ -140,41 +141,18 @@ impl Dataset {
         self.next_id
     }
 
-    /// A new RFI record numbered after the project's last one, stamped `now`.
-    pub fn new_rfi(
-        &mut self,
-        project_id: u64,
-        subject: &str,
-        status: &str,
-        manager: Value,
-        question: &str,
-        now: &str,
-    ) -> Value {
+    /// Adds an RFI numbered after the project's last one.
+    pub fn add_rfi(&mut self, rfi: NewRfi<'_>) -> Value {
         let number = self
             .rfis
             .iter()
-            .filter(|r| r["project_id"] == project_id)
+            .filter(|r| r["project_id"] == rfi.project_id)
             .count()
             + 1;
         let id = self.next_id();
-        json!({
-            "id": id,
-            "project_id": project_id,
-            "number": number.to_string(),
-            "full_number": number.to_string(),
-            "prefix": "",
-            "subject": subject,
-            "status": status,
-            "translated_status": status[..1].to_uppercase() + &status[1..],
-            "private": false,
-            "draft": status == "draft",
-            "due_date": null,
-            "rfi_manager": manager,
-            "assignees": [],
-            "questions": [{ "id": id + 1, "body": question }],
-            "created_at": now,
-            "updated_at": now,
-        })
+        let record = rfi.into_record(id, number);
+        self.rfis.push(record.clone());
+        record
     }
 
     pub fn project(&self, id: u64) -> Option<&Value> {
@@ -183,5 +161,41 @@ impl Dataset {
 
     pub fn company(&self, id: u64) -> Option<&Company> {
         self.companies.iter().find(|c| c.id == id)
+    }
+}
+
+/// The fields of an RFI someone creates; ids, numbers and derived fields are added.
+pub struct NewRfi<'a> {
+    pub project_id: u64,
+    pub subject: &'a str,
+    pub status: &'a str,
+    pub manager: Value,
+    pub question: &'a str,
+    pub due_date: Value,
+    pub private: bool,
+    pub now: &'a str,
+}
+
+impl NewRfi<'_> {
+    fn into_record(self, id: u64, number: usize) -> Value {
+        let status = self.status;
+        json!({
+            "id": id,
+            "project_id": self.project_id,
+            "number": number.to_string(),
+            "full_number": number.to_string(),
+            "prefix": "",
+            "subject": self.subject,
+            "status": status,
+            "translated_status": status[..1].to_uppercase() + &status[1..],
+            "private": self.private,
+            "draft": status == "draft",
+            "due_date": self.due_date,
+            "rfi_manager": self.manager,
+            "assignees": [],
+            "questions": [{ "id": id + 1, "body": self.question }],
+            "created_at": self.now,
+            "updated_at": self.now,
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! `Procore-Company-Id` rules, bare-array lists with `Total`/`Per-Page`/`Link`, filters in
 //! all three spellings, sorts and views; and the companies and projects resources.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -107,7 +108,7 @@ pub fn matches_filter(record: &Value, field: &str, values: &[String]) -> bool {
 }
 
 /// Sorts by a comma-separated list of fields, `-` meaning descending.
-pub fn sort_records(records: &mut [Value], spec: &str) {
+pub fn sort_records<T: Borrow<Value>>(records: &mut [T], spec: &str) {
     let keys: Vec<(String, bool)> = spec
         .split(',')
         .filter(|k| !k.is_empty())
@@ -118,7 +119,7 @@ pub fn sort_records(records: &mut [Value], spec: &str) {
         .collect();
     records.sort_by(|a, b| {
         for (key, descending) in &keys {
-            let ordering = compare(a.get(key), b.get(key));
+            let ordering = compare(a.borrow().get(key), b.borrow().get(key));
             let ordering = if *descending {
                 ordering.reverse()
             } else {
@@ -154,12 +155,21 @@ fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
 
 /// One page as a bare JSON array with `Total`, `Per-Page` and `Link` (absolute URLs that
 /// keep every other parameter). `prev` appears from page 3, as Procore documents it.
-pub fn page_response(records: Vec<Value>, query: &ListQuery, base: &str, uri: &Uri) -> Response {
+/// Only the records of the page are copied, so long lists stay cheap to serve.
+pub fn page_response<T: Borrow<Value>>(
+    records: &[T],
+    query: &ListQuery,
+    base: &str,
+    uri: &Uri,
+) -> Response {
     let total = records.len();
     let last = total.div_ceil(query.per_page).max(1);
     let start = (query.page - 1).saturating_mul(query.per_page).min(total);
     let end = (start + query.per_page).min(total);
-    let page: Vec<Value> = records[start..end].to_vec();
+    let page: Vec<Value> = records[start..end]
+        .iter()
+        .map(|r| r.borrow().clone())
+        .collect();
 
     let link = |n: usize, rel: &str| {
         let mut pairs: Vec<(String, String)> =
@@ -320,7 +330,7 @@ async fn companies(
         Ok(begun) => begun,
         Err(response) => return *response,
     };
-    let records = sim
+    let records: Vec<Value> = sim
         .data
         .read()
         .expect("data lock")
@@ -328,7 +338,7 @@ async fn companies(
         .iter()
         .map(crate::data::Company::to_json)
         .collect();
-    call.finish(page_response(records, &query, &call.base, &uri))
+    call.finish(page_response(&records, &query, &call.base, &uri))
 }
 
 async fn projects_v10(
@@ -435,7 +445,7 @@ async fn projects(
             }
         }
     }
-    call.finish(page_response(records, &query, &call.base, &uri))
+    call.finish(page_response(&records, &query, &call.base, &uri))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 
+use crate::data::NewRfi;
 use crate::rest::{Call, begin_list, error, matches_filter, page_response, sort_records};
 use crate::{Environment, Simulator};
 
@@ -63,14 +64,11 @@ async fn list(
     if let Err(response) = check_project(&call, &headers, project_id) {
         return call.finish(*response);
     }
-    let mut records: Vec<Value> = sim
-        .data
-        .read()
-        .expect("data lock")
+    let data = sim.data.read().expect("data lock");
+    let mut records: Vec<&Value> = data
         .rfis
         .iter()
         .filter(|r| r["project_id"] == project_id)
-        .cloned()
         .collect();
     for (field, values) in &query.filters {
         records.retain(|r| matches_filter(r, field, values));
@@ -119,7 +117,7 @@ async fn list(
             sort_records(&mut records, &spec);
         }
     }
-    call.finish(page_response(records, &query, &call.base, &uri))
+    call.finish(page_response(&records, &query, &call.base, &uri))
 }
 
 async fn show(
@@ -259,14 +257,16 @@ async fn create(
     let question = rfi["question"]["body"].as_str().unwrap_or_default();
     let subject = rfi["subject"].as_str().unwrap_or_default().trim();
     let now = crate::iso8601(crate::unix_now());
-    let mut record = data.new_rfi(project_id, subject, status, manager, question, &now);
-    if let Some(due) = rfi.get("due_date") {
-        record["due_date"] = due.clone();
-    }
-    if let Some(private) = rfi.get("private").and_then(Value::as_bool) {
-        record["private"] = json!(private);
-    }
-    data.rfis.push(record.clone());
+    let record = data.add_rfi(NewRfi {
+        project_id,
+        subject,
+        status,
+        manager,
+        question,
+        due_date: rfi.get("due_date").cloned().unwrap_or(Value::Null),
+        private: rfi.get("private").and_then(Value::as_bool).unwrap_or(false),
+        now: &now,
+    });
     call.finish((StatusCode::CREATED, Json(record)).into_response())
 }
 
