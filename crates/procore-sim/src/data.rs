@@ -28,6 +28,8 @@ impl Company {
 pub const SANDBOX_COMPANY_ID: u64 = 4_264_807;
 pub const UNINSTALLED_COMPANY_ID: u64 = 4_264_900;
 pub const SANDBOX_PROJECT_ID: u64 = 2_783_001;
+/// Holds the `--scale N` RFIs.
+pub const SCALE_PROJECT_ID: u64 = 2_783_900;
 
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -66,7 +68,8 @@ fn project(id: u64, company: &Company, number: &str, name: &str, active: bool, d
 }
 
 impl Dataset {
-    pub fn seed() -> Dataset {
+    /// The fixed seed, plus a "Scale Test Project" with `scale` RFIs drawn from `seed`.
+    pub fn seed(seed: u64, scale: usize) -> Dataset {
         let companies = vec![
             Company {
                 id: SANDBOX_COMPANY_ID,
@@ -105,6 +108,17 @@ impl Dataset {
             project(2_783_005, sandbox, "0077", "Elm Street Lofts", false, 5),
             project(2_783_101, other, "9", "Other Builders HQ", true, 6),
         ];
+        let mut projects = projects;
+        if scale > 0 {
+            projects.push(project(
+                SCALE_PROJECT_ID,
+                sandbox,
+                "SCALE",
+                "Scale Test Project",
+                true,
+                7,
+            ));
+        }
         let mut data = Dataset {
             companies,
             projects,
@@ -133,7 +147,48 @@ impl Dataset {
                 now: "2026-05-04T15:30:00Z",
             });
         }
+        data.add_scale_rfis(seed, scale, &manager);
         data
+    }
+
+    /// Numbered directly: `add_rfi` counts the project's RFIs, which is quadratic here.
+    fn add_scale_rfis(&mut self, seed: u64, scale: usize, manager: &Value) {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        const TOPICS: [&str; 6] = [
+            "Door hardware",
+            "Slab edge",
+            "Duct routing",
+            "Rebar lap",
+            "Paint finish",
+            "Anchor bolts",
+        ];
+        for number in 1..=scale {
+            let status = ["open", "open", "closed", "draft"][rng.random_range(0..4)];
+            let topic = TOPICS[rng.random_range(0..TOPICS.len())];
+            let subject = format!("{topic} question {number:05}");
+            let due_date = match rng.random_range(0..3) {
+                0 => Value::Null,
+                _ => json!(format!(
+                    "2026-{:02}-{:02}",
+                    rng.random_range(1..=12),
+                    rng.random_range(1..=28)
+                )),
+            };
+            let id = self.next_id();
+            let record = NewRfi {
+                project_id: SCALE_PROJECT_ID,
+                subject: &subject,
+                status,
+                manager: manager.clone(),
+                question: "Please advise.",
+                due_date,
+                private: false,
+                now: "2026-05-04T15:30:00Z",
+            }
+            .into_record(id, number);
+            self.rfis.push(record);
+        }
     }
 
     pub fn next_id(&mut self) -> u64 {

@@ -39,6 +39,10 @@ pub struct SimConfig {
     /// The largest `per_page` honoured; larger requests get this many.
     pub max_per_page: usize,
     pub faults: faults::Faults,
+    /// Drives the generated data, so the same seed gives the same records.
+    pub seed: u64,
+    /// RFIs in the "Scale Test Project" (0: no such project).
+    pub scale: usize,
 }
 
 pub const OOB_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -63,6 +67,8 @@ impl Default for SimConfig {
             rate_limits: ratelimit::Limits::default(),
             max_per_page: 1000,
             faults: faults::Faults::default(),
+            seed: 1,
+            scale: 0,
         }
     }
 }
@@ -103,10 +109,11 @@ pub struct Simulator {
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Arc<Simulator> {
+        let data = data::Dataset::seed(config.seed, config.scale);
         Arc::new(Simulator {
             config: Mutex::new(config),
             users: seed::users(),
-            data: RwLock::new(data::Dataset::seed()),
+            data: RwLock::new(data),
             rate_limiters: Default::default(),
             tokens: Default::default(),
             pending: Default::default(),

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use procore_sim::{Environment, SimConfig, Simulator, router};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: procore-sim [--port PORT] [--redirect-uri URI]...");
+    eprintln!("usage: procore-sim [--port PORT] [--seed N] [--scale N] [--redirect-uri URI]...");
     ExitCode::from(2)
 }
 
@@ -28,6 +28,14 @@ fn main() -> ExitCode {
                 Err(_) => return usage(),
             },
             ("--redirect-uri", Some(value)) => config.redirect_uris.push(value),
+            ("--seed", Some(value)) => match value.parse() {
+                Ok(seed) => config.seed = seed,
+                Err(_) => return usage(),
+            },
+            ("--scale", Some(value)) => match value.parse() {
+                Ok(scale) => config.scale = scale,
+                Err(_) => return usage(),
+            },
             _ => return usage(),
         }
     }

@@ -214,3 +214,53 @@ async fn update_changes_fields_and_there_is_no_delete() {
     );
     assert_eq!(api.list(HARBOR_POINT, "").await.headers()["total"], "3");
 }
+
+#[tokio::test]
+async fn scale_adds_a_project_with_that_many_rfis_the_same_for_the_same_seed() {
+    use procore_sim::data::{Dataset, SCALE_PROJECT_ID};
+    let a = Dataset::seed(7, 2500);
+    let b = Dataset::seed(7, 2500);
+    let c = Dataset::seed(8, 2500);
+    let scale = |d: &Dataset| {
+        d.rfis
+            .iter()
+            .filter(|r| r["project_id"] == SCALE_PROJECT_ID)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scale(&a).len(), 2500);
+    assert_eq!(scale(&a), scale(&b));
+    assert_ne!(scale(&a), scale(&c));
+    assert!(a.project(SCALE_PROJECT_ID).is_some());
+    assert!(Dataset::seed(7, 0).project(SCALE_PROJECT_ID).is_none());
+
+    // Read through the API, page by page, every record comes back exactly once.
+    let mut config = procore_sim::SimConfig::default();
+    config.redirect_uris.push(REDIRECT.into());
+    config.scale = 2500;
+    let sim = Sim::start_with(config).await;
+    let token = sim.tokens().await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut seen = std::collections::BTreeSet::new();
+    for page in 1..=3 {
+        let response = sim
+            .http
+            .get(sim.url(
+                SANDBOX,
+                &format!("/rest/v1.0/projects/{SCALE_PROJECT_ID}/rfis?per_page=1000&page={page}"),
+            ))
+            .bearer_auth(&token)
+            .header("Procore-Company-Id", SANDBOX_COMPANY_ID.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["total"], "2500");
+        let body: Value = response.json().await.unwrap();
+        for rfi in body.as_array().unwrap() {
+            assert!(seen.insert(rfi["id"].as_u64().unwrap()));
+        }
+    }
+    assert_eq!(seen.len(), 2500);
+}

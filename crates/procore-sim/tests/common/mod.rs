@@ -23,6 +23,10 @@ impl Sim {
     pub async fn start() -> Sim {
         let mut config = SimConfig::default();
         config.redirect_uris.push(REDIRECT.into());
+        Sim::start_with(config).await
+    }
+
+    pub async fn start_with(config: SimConfig) -> Sim {
         let sim = Simulator::new(config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
