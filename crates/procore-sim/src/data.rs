@@ -38,6 +38,9 @@ pub struct Dataset {
     pub projects: Vec<Value>,
     /// RFI records of every project, each with its `project_id`.
     pub rfis: Vec<Value>,
+    /// Company directory people and companies, by company id.
+    pub company_users: Vec<(u64, Value)>,
+    pub vendors: Vec<(u64, Value)>,
     next_id: u64,
 }
 
@@ -123,8 +126,11 @@ impl Dataset {
             companies,
             projects,
             rfis: Vec::new(),
+            company_users: Vec::new(),
+            vendors: Vec::new(),
             next_id: 9_100_000,
         };
+        data.seed_directory();
         let manager = json!({ "id": 4_201_001, "login": "sandbox+arch@example.com", "name": "Test Architect" });
         for (project, subject, status) in [
             (
@@ -188,6 +194,72 @@ impl Dataset {
             }
             .into_record(id, number);
             self.rfis.push(record);
+        }
+    }
+
+    /// The sandbox's three people and a few subcontractor companies.
+    fn seed_directory(&mut self) {
+        let vendors = [
+            (7_001, "Acme Concrete", "Concrete"),
+            (7_002, "Bright Electric", "Electrical"),
+            (7_003, "Summit Glazing", "Curtain Wall"),
+        ];
+        for (id, name, trade) in vendors {
+            let vendor = json!({
+                "id": id,
+                "name": name,
+                "abbreviated_name": name.split_whitespace().next(),
+                "is_active": true,
+                "city": "Carpinteria",
+                "state_code": "CA",
+                "trades": [{ "id": id + 100, "name": trade }],
+                "origin_id": null,
+                "created_at": "2026-01-05T10:00:00Z",
+                "updated_at": "2026-01-05T10:00:00Z",
+            });
+            self.vendors.push((SANDBOX_COMPANY_ID, vendor));
+        }
+        let people = [
+            (
+                4_201_001,
+                "Test",
+                "Architect",
+                "sandbox+arch@example.com",
+                "Architect",
+                None,
+            ),
+            (
+                4_201_002,
+                "Test",
+                "Subcontractor",
+                "sandbox+sub@example.com",
+                "Foreman",
+                Some((7_001, "Acme Concrete")),
+            ),
+            (
+                4_201_003,
+                "API",
+                "Support",
+                "sandbox+api@example.com",
+                "Support",
+                None,
+            ),
+        ];
+        for (id, first, last, email, job, vendor) in people {
+            let person = json!({
+                "id": id,
+                "name": format!("{first} {last}"),
+                "first_name": first,
+                "last_name": last,
+                "email_address": email,
+                "job_title": job,
+                "is_active": true,
+                "is_employee": vendor.is_none(),
+                "vendor": vendor.map(|(id, name)| json!({ "id": id, "name": name })),
+                "created_at": "2026-01-05T10:00:00Z",
+                "updated_at": "2026-01-05T10:00:00Z",
+            });
+            self.company_users.push((SANDBOX_COMPANY_ID, person));
         }
     }
 

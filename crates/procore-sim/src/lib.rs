@@ -2,6 +2,7 @@
 //! from `procore-api.md`. Mount [`router`] in-process, or run the `procore-sim` binary.
 
 pub mod data;
+mod directory;
 mod env;
 pub mod faults;
 mod oauth;
@@ -222,13 +223,13 @@ pub(crate) fn iso8601(unix: i64) -> String {
 pub fn router(sim: Arc<Simulator>) -> axum::Router {
     let mut router = axum::Router::new();
     for env in Environment::ALL {
-        let api =
-            rest::routes()
-                .merge(rfis::routes())
-                .route_layer(axum::middleware::from_fn_with_state(
-                    sim.clone(),
-                    faults::inject,
-                ));
+        let api = rest::routes()
+            .merge(rfis::routes())
+            .merge(directory::routes())
+            .route_layer(axum::middleware::from_fn_with_state(
+                sim.clone(),
+                faults::inject,
+            ));
         let routes = oauth::routes().merge(api).layer(axum::Extension(env));
         router = router.nest(&format!("/{}", env.prefix()), routes);
     }
