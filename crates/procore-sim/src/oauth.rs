@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine;
@@ -170,7 +170,16 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)], state: Option<&str>
             query.append_pair("state", state);
         }
     }
-    Redirect::to(url.as_str()).into_response()
+    found(url.as_str())
+}
+
+/// Procore (Doorkeeper) redirects with 302 Found.
+fn found(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
 }
 
 fn login_form(env: Environment, params: &AuthorizeParams, error: Option<&str>) -> String {
@@ -310,8 +319,7 @@ async fn authorize_submit(
                 unix_now(),
             );
             if pending.redirect_uri == OOB_REDIRECT_URI {
-                return Redirect::to(&format!("/{}/oauth/authorize/{code}", env.prefix()))
-                    .into_response();
+                return found(&format!("/{}/oauth/authorize/{code}", env.prefix()));
             }
             redirect_with(
                 &pending.redirect_uri,
