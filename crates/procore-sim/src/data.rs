@@ -41,6 +41,8 @@ pub struct Dataset {
     /// Company directory people and companies, by company id.
     pub company_users: Vec<(u64, Value)>,
     pub vendors: Vec<(u64, Value)>,
+    /// Submittals, observations, punch items and change events, each with `project_id`.
+    collections: std::collections::BTreeMap<&'static str, Vec<Value>>,
     next_id: u64,
 }
 
@@ -128,8 +130,10 @@ impl Dataset {
             rfis: Vec::new(),
             company_users: Vec::new(),
             vendors: Vec::new(),
+            collections: Default::default(),
             next_id: 9_100_000,
         };
+        data.seed_collections();
         data.seed_directory();
         let manager = json!({ "id": 4_201_001, "login": "sandbox+arch@example.com", "name": "Test Architect" });
         for (project, subject, status) in [
@@ -260,6 +264,61 @@ impl Dataset {
                 "updated_at": "2026-01-05T10:00:00Z",
             });
             self.company_users.push((SANDBOX_COMPANY_ID, person));
+        }
+    }
+
+    pub fn collection(&self, key: &str) -> &[Value] {
+        self.collections
+            .get(key)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    pub fn collection_mut(&mut self, key: &'static str) -> &mut Vec<Value> {
+        self.collections.entry(key).or_default()
+    }
+
+    /// Like the Developer Sandbox: one submittal, plus a few items to list.
+    fn seed_collections(&mut self) {
+        let stamp = "2026-05-04T15:30:00Z";
+        let p = SANDBOX_PROJECT_ID;
+        let seeds: [(&'static str, Value); 7] = [
+            (
+                "submittals",
+                json!({ "number": "08 71 00-1", "formatted_number": "08 71 00-1", "title": "Door hardware product data", "status": { "id": 1, "name": "Open", "status": "open" }, "type": { "id": 1, "name": "Product Information" }, "revision": "0", "due_date": "2026-06-15" }),
+            ),
+            (
+                "submittals",
+                json!({ "number": "03 30 00-1", "formatted_number": "03 30 00-1", "title": "Concrete mix design", "status": { "id": 2, "name": "Approved", "status": "closed" }, "type": { "id": 2, "name": "Shop Drawing" }, "revision": "1", "due_date": "2026-04-01" }),
+            ),
+            (
+                "observations",
+                json!({ "number": "1", "name": "Missing guardrail at level 2", "status": "initiated", "priority": "High", "type": { "id": 11, "name": "Safety" }, "description": "East stair" }),
+            ),
+            (
+                "observations",
+                json!({ "number": "2", "name": "Housekeeping in loading dock", "status": "ready_for_review", "priority": "Low", "type": { "id": 12, "name": "Quality" }, "description": "" }),
+            ),
+            (
+                "punch_items",
+                json!({ "position": 1, "name": "Touch up paint at door 101", "status": "open", "priority": "low", "description": "Scuffs" }),
+            ),
+            (
+                "punch_items",
+                json!({ "position": 2, "name": "Replace cracked tile in lobby", "status": "closed", "priority": "medium", "description": "" }),
+            ),
+            (
+                "change_events",
+                json!({ "number": "001", "title": "Owner requested lobby upgrade", "scope": "out_of_scope", "status": { "id": 1, "name": "Open" } }),
+            ),
+        ];
+        for (key, mut record) in seeds {
+            let id = self.next_id();
+            record["id"] = json!(id);
+            record["project_id"] = json!(p);
+            record["created_at"] = json!(stamp);
+            record["updated_at"] = json!(stamp);
+            self.collection_mut(key).push(record);
         }
     }
 

@@ -1,6 +1,7 @@
 //! An in-memory stand-in for Procore: OAuth and REST for three environments, built
 //! from `procore-api.md`. Mount [`router`] in-process, or run the `procore-sim` binary.
 
+mod collections;
 pub mod data;
 mod directory;
 mod env;
@@ -226,6 +227,7 @@ pub fn router(sim: Arc<Simulator>) -> axum::Router {
         let api = rest::routes()
             .merge(rfis::routes())
             .merge(directory::routes())
+            .merge(collections::routes())
             .route_layer(axum::middleware::from_fn_with_state(
                 sim.clone(),
                 faults::inject,

@@ -291,6 +291,16 @@ impl Call {
         Ok(company)
     }
 
+    /// The project must belong to the company named in `Procore-Company-Id`.
+    pub fn project(&self, headers: &HeaderMap, project_id: u64) -> Result<(), Box<Response>> {
+        let company = self.company(headers, None)?;
+        let data = self.sim.data.read().expect("data lock");
+        match data.project(project_id) {
+            Some(p) if p["company"]["id"] == company.id => Ok(()),
+            _ => Err(Box::new(error(StatusCode::NOT_FOUND, "Not Found"))),
+        }
+    }
+
     /// Adds the rate-limit headers every REST response carries.
     pub fn finish(&self, mut response: Response) -> Response {
         let headers = response.headers_mut();

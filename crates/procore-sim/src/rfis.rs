@@ -39,16 +39,6 @@ const SORTABLE: [&str; 6] = [
 ];
 const STATUSES: [&str; 3] = ["open", "closed", "draft"];
 
-/// The project must belong to the company named in `Procore-Company-Id`.
-fn check_project(call: &Call, headers: &HeaderMap, project_id: u64) -> Result<(), Box<Response>> {
-    let company = call.company(headers, None)?;
-    let data = call.sim.data.read().expect("data lock");
-    match data.project(project_id) {
-        Some(p) if p["company"]["id"] == company.id => Ok(()),
-        _ => Err(Box::new(error(StatusCode::NOT_FOUND, "Not Found"))),
-    }
-}
-
 async fn list(
     State(sim): State<Arc<Simulator>>,
     Extension(env): Extension<Environment>,
@@ -61,7 +51,7 @@ async fn list(
         Ok(begun) => begun,
         Err(response) => return *response,
     };
-    if let Err(response) = check_project(&call, &headers, project_id) {
+    if let Err(response) = call.project(&headers, project_id) {
         return call.finish(*response);
     }
     let data = sim.data.read().expect("data lock");
@@ -130,7 +120,7 @@ async fn show(
         Ok(call) => call,
         Err(response) => return *response,
     };
-    if let Err(response) = check_project(&call, &headers, project_id) {
+    if let Err(response) = call.project(&headers, project_id) {
         return call.finish(*response);
     }
     let data = sim.data.read().expect("data lock");
@@ -240,7 +230,7 @@ async fn create(
         Ok(call) => call,
         Err(response) => return *response,
     };
-    if let Err(response) = check_project(&call, &headers, project_id) {
+    if let Err(response) = call.project(&headers, project_id) {
         return call.finish(*response);
     }
     let rfi = match rfi_body(&body) {
@@ -281,7 +271,7 @@ async fn update(
         Ok(call) => call,
         Err(response) => return *response,
     };
-    if let Err(response) = check_project(&call, &headers, project_id) {
+    if let Err(response) = call.project(&headers, project_id) {
         return call.finish(*response);
     }
     let rfi = match rfi_body(&body) {
