@@ -41,6 +41,8 @@ pub struct Dataset {
     /// Company directory people and companies, by company id.
     pub company_users: Vec<(u64, Value)>,
     pub vendors: Vec<(u64, Value)>,
+    /// Project directory people, by project id.
+    pub project_users: Vec<(u64, Value)>,
     /// Submittals, observations, punch items and change events, each with `project_id`.
     collections: std::collections::BTreeMap<&'static str, Vec<Value>>,
     next_id: u64,
@@ -130,6 +132,7 @@ impl Dataset {
             rfis: Vec::new(),
             company_users: Vec::new(),
             vendors: Vec::new(),
+            project_users: Vec::new(),
             collections: Default::default(),
             next_id: 9_100_000,
         };
@@ -263,6 +266,15 @@ impl Dataset {
                 "created_at": "2026-01-05T10:00:00Z",
                 "updated_at": "2026-01-05T10:00:00Z",
             });
+            // The sandbox project's three project users (procore-api.md §1.1).
+            let mut member = person.clone();
+            let template = if vendor.is_some() {
+                "Subcontractor"
+            } else {
+                "Project Manager"
+            };
+            member["permission_template"] = json!({ "id": 501, "name": template });
+            self.project_users.push((SANDBOX_PROJECT_ID, member));
             self.company_users.push((SANDBOX_COMPANY_ID, person));
         }
     }

@@ -1,6 +1,6 @@
-//! The company directory (procore-api.md §3.3, §3.5): company users
-//! (`/rest/v1.3/companies/{company_id}/users`) and vendors (`/rest/v1.0/vendors?company_id=`),
-//! read-only here.
+//! The directory (procore-api.md §3.3–§3.5): company users
+//! (`/rest/v1.3/companies/{company_id}/users`), vendors (`/rest/v1.0/vendors?company_id=`)
+//! and project users (`/rest/v1.0/projects/{project_id}/users`), read-only here.
 
 use std::sync::Arc;
 
@@ -26,10 +26,19 @@ pub(crate) fn routes() -> Router<Arc<Simulator>> {
         )
         .route("/rest/v1.0/vendors", get(list_vendors))
         .route("/rest/v1.0/vendors/{id}", get(show_vendor))
+        .route(
+            "/rest/v1.0/projects/{project_id}/users",
+            get(list_project_users),
+        )
+        .route(
+            "/rest/v1.0/projects/{project_id}/users/{id}",
+            get(show_project_user),
+        )
 }
 
 /// How one directory list reads its records, searches and sorts.
 struct Directory {
+    /// Records with the id of the company or project they belong to.
     records: fn(&Dataset) -> &[(u64, Value)],
     search_fields: &'static [&'static str],
     /// The endpoint's `sort` values and the record field each sorts by.
@@ -47,6 +56,16 @@ const USERS: Directory = Directory {
     ],
 };
 
+const PROJECT_USERS: Directory = Directory {
+    records: |d| &d.project_users,
+    search_fields: &["name", "email_address", "job_title"],
+    sorts: &[
+        ("name", "last_name"),
+        ("vendor_name", "vendor.name"),
+        ("permission_template", "permission_template.name"),
+    ],
+};
+
 const VENDORS: Directory = Directory {
     records: |d| &d.vendors,
     search_fields: &["name", "abbreviated_name"],
@@ -58,13 +77,13 @@ fn list(
     sim: &Arc<Simulator>,
     call: &Call,
     query: &ListQuery,
-    company_id: u64,
+    scope: u64,
     uri: &Uri,
 ) -> Response {
     let data = sim.data.read().expect("data lock");
     let mut records: Vec<&Value> = (directory.records)(&data)
         .iter()
-        .filter(|(company, _)| *company == company_id)
+        .filter(|(owner, _)| *owner == scope)
         .map(|(_, record)| record)
         .collect();
     for (field, values) in &query.filters {
@@ -195,6 +214,48 @@ async fn show_vendor(
 ) -> Response {
     match begin(&sim, env, &headers, raw, None) {
         Ok((call, _, company)) => show(&VENDORS, &sim, &call, company, id),
+        Err(response) => *response,
+    }
+}
+
+/// Starts a project users call: token, rate limit, then the project of the header's company.
+fn begin_project(
+    sim: &Arc<Simulator>,
+    env: Environment,
+    headers: &HeaderMap,
+    raw: Option<String>,
+    project_id: u64,
+) -> Result<(Call, ListQuery), Box<Response>> {
+    let (call, query) = begin_list(sim, env, headers, raw)?;
+    match call.project(headers, project_id) {
+        Ok(()) => Ok((call, query)),
+        Err(response) => Err(Box::new(call.finish(*response))),
+    }
+}
+
+async fn list_project_users(
+    State(sim): State<Arc<Simulator>>,
+    Extension(env): Extension<Environment>,
+    Path(project_id): Path<u64>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    match begin_project(&sim, env, &headers, raw, project_id) {
+        Ok((call, query)) => list(&PROJECT_USERS, &sim, &call, &query, project_id, &uri),
+        Err(response) => *response,
+    }
+}
+
+async fn show_project_user(
+    State(sim): State<Arc<Simulator>>,
+    Extension(env): Extension<Environment>,
+    Path((project_id, id)): Path<(u64, u64)>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    match begin_project(&sim, env, &headers, raw, project_id) {
+        Ok((call, _)) => show(&PROJECT_USERS, &sim, &call, project_id, id),
         Err(response) => *response,
     }
 }

@@ -107,7 +107,13 @@ pub fn matches_filter(record: &Value, field: &str, values: &[String]) -> bool {
     })
 }
 
-/// Sorts by a comma-separated list of fields, `-` meaning descending.
+/// A field by dotted path (`vendor.name`), as sorts on nested objects need.
+pub fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(record, |value, key| value.get(key))
+}
+
+/// Sorts by a comma-separated list of fields (dotted paths allowed), `-` meaning descending.
 pub fn sort_records<T: Borrow<Value>>(records: &mut [T], spec: &str) {
     let keys: Vec<(String, bool)> = spec
         .split(',')
@@ -119,7 +125,7 @@ pub fn sort_records<T: Borrow<Value>>(records: &mut [T], spec: &str) {
         .collect();
     records.sort_by(|a, b| {
         for (key, descending) in &keys {
-            let ordering = compare(a.borrow().get(key), b.borrow().get(key));
+            let ordering = compare(lookup(a.borrow(), key), lookup(b.borrow(), key));
             let ordering = if *descending {
                 ordering.reverse()
             } else {

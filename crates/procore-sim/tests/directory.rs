@@ -121,3 +121,33 @@ async fn vendors_need_a_company_and_search_and_sort() {
     .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn project_users_sort_by_nested_fields() {
+    let sim = Sim::start().await;
+    let token = sim.tokens().await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = format!(
+        "/rest/v1.0/projects/{}/users",
+        procore_sim::data::SANDBOX_PROJECT_ID
+    );
+    assert_eq!(
+        names(&sim, &token, &format!("{base}?sort=-permission_template")).await[0],
+        "Test Subcontractor"
+    );
+    assert_eq!(
+        names(&sim, &token, &format!("{base}?sort=vendor_name")).await[0],
+        "Test Subcontractor",
+        "people without a vendor sort last"
+    );
+    let person: Value = get(&sim, &token, &format!("{base}/4201001"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(person["permission_template"]["name"], "Project Manager");
+    let elsewhere = get(&sim, &token, "/rest/v1.0/projects/2783101/users").await;
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+}
