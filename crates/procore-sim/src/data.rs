@@ -41,6 +41,8 @@ pub struct Dataset {
     /// Company directory people and companies, by company id.
     pub company_users: Vec<(u64, Value)>,
     pub vendors: Vec<(u64, Value)>,
+    /// Folders and files of every project, flat, each with `project_id` and `document_type`.
+    pub documents: Vec<Value>,
     /// Project directory people, by project id.
     pub project_users: Vec<(u64, Value)>,
     /// Submittals, observations, punch items and change events, each with `project_id`.
@@ -133,10 +135,12 @@ impl Dataset {
             company_users: Vec::new(),
             vendors: Vec::new(),
             project_users: Vec::new(),
+            documents: Vec::new(),
             collections: Default::default(),
             next_id: 9_100_000,
         };
         data.seed_collections();
+        data.seed_documents();
         data.seed_directory();
         let manager = json!({ "id": 4_201_001, "login": "sandbox+arch@example.com", "name": "Test Architect" });
         for (project, subject, status) in [
@@ -276,6 +280,76 @@ impl Dataset {
             member["permission_template"] = json!({ "id": 501, "name": template });
             self.project_users.push((SANDBOX_PROJECT_ID, member));
             self.company_users.push((SANDBOX_COMPANY_ID, person));
+        }
+    }
+
+    /// One project's folders and files.
+    pub fn documents_of(&self, project_id: u64) -> Vec<Value> {
+        self.documents
+            .iter()
+            .filter(|d| d["project_id"] == project_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The sandbox project's folder structure (procore-api.md §1.1).
+    fn seed_documents(&mut self) {
+        let stamp = "2026-05-04T15:30:00Z";
+        // (id, parent, kind, name, path)
+        let entries: [(u64, Option<u64>, &str, &str, &str); 7] = [
+            (6_000, None, "folder", "Documents", ""),
+            (6_001, Some(6_000), "folder", "Drawings", "Drawings"),
+            (
+                6_002,
+                Some(6_000),
+                "folder",
+                "Specifications",
+                "Specifications",
+            ),
+            (6_003, Some(6_000), "folder", "Photos", "Photos"),
+            (
+                6_101,
+                Some(6_001),
+                "file",
+                "A-101 Floor Plan.pdf",
+                "Drawings/A-101 Floor Plan.pdf",
+            ),
+            (
+                6_102,
+                Some(6_002),
+                "file",
+                "Project Manual.pdf",
+                "Specifications/Project Manual.pdf",
+            ),
+            (
+                6_103,
+                Some(6_003),
+                "file",
+                "Site Photo 001.jpg",
+                "Photos/Site Photo 001.jpg",
+            ),
+        ];
+        for (id, parent, kind, name, path) in entries {
+            let mut document = json!({
+                "id": id,
+                "project_id": SANDBOX_PROJECT_ID,
+                "document_type": kind,
+                "name": name,
+                "name_with_path": path,
+                "parent_id": parent,
+                "private": false,
+                "is_deleted": false,
+                "created_at": stamp,
+                "updated_at": stamp,
+            });
+            if kind == "file" {
+                document["size"] = json!(120_000 + id);
+                document["file_versions"] = json!([{ "id": id * 10, "number": 1, "size": 120_000 + id, "created_at": stamp }]);
+            } else {
+                document["is_recycle_bin"] = json!(false);
+                document["read_only"] = json!(false);
+            }
+            self.documents.push(document);
         }
     }
 

@@ -4,6 +4,7 @@
 mod collections;
 pub mod data;
 mod directory;
+mod documents;
 mod env;
 pub mod faults;
 mod oauth;
@@ -228,6 +229,7 @@ pub fn router(sim: Arc<Simulator>) -> axum::Router {
             .merge(rfis::routes())
             .merge(directory::routes())
             .merge(collections::routes())
+            .merge(documents::routes())
             .route_layer(axum::middleware::from_fn_with_state(
                 sim.clone(),
                 faults::inject,
