@@ -8,6 +8,7 @@ mod documents;
 mod env;
 pub mod faults;
 mod oauth;
+mod projects;
 pub mod ratelimit;
 pub mod rest;
 mod rfis;
@@ -230,6 +231,7 @@ pub fn router(sim: Arc<Simulator>) -> axum::Router {
             .merge(directory::routes())
             .merge(collections::routes())
             .merge(documents::routes())
+            .merge(projects::routes())
             .route_layer(axum::middleware::from_fn_with_state(
                 sim.clone(),
                 faults::inject,

@@ -265,3 +265,86 @@ async fn the_spike_limit_answers_429_with_retry_after() {
     assert!((1..=10).contains(&retry_after));
     assert_eq!(limited.headers()["x-rate-limit-remaining"], "0");
 }
+
+#[tokio::test]
+async fn projects_show_create_and_update_but_never_delete() {
+    let sim = Sim::start().await;
+    let token = access_token(&sim).await;
+    let send = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = sim
+            .http
+            .request(method, sim.url(SANDBOX, path))
+            .bearer_auth(&token)
+            .header("Procore-Company-Id", SANDBOX_COMPANY_ID.to_string());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    use reqwest::Method;
+    use serde_json::json;
+
+    let shown = send(
+        Method::GET,
+        &format!("/rest/v1.0/projects/2783001?company_id={SANDBOX_COMPANY_ID}"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shown.json::<Value>().await.unwrap()["display_name"],
+        "1234 - Sandbox Test Project"
+    );
+    let no_company = send(Method::GET, "/rest/v1.0/projects/2783001", None)
+        .await
+        .unwrap();
+    assert_eq!(no_company.status(), StatusCode::BAD_REQUEST);
+
+    let unnamed = send(
+        Method::POST,
+        "/rest/v1.0/projects",
+        Some(json!({ "company_id": SANDBOX_COMPANY_ID, "project": { "project_number": "55" } })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unnamed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let created = send(
+        Method::POST,
+        "/rest/v1.0/projects",
+        Some(json!({ "company_id": SANDBOX_COMPANY_ID, "project": { "name": "Bridge Deck", "project_number": "55" } })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let project: Value = created.json().await.unwrap();
+    assert_eq!(project["display_name"], "55 - Bridge Deck");
+    let id = project["id"].as_u64().unwrap();
+
+    let renamed = send(
+        Method::PATCH,
+        &format!("/rest/v1.0/projects/{id}"),
+        Some(json!({ "company_id": SANDBOX_COMPANY_ID, "project": { "name": "Bridge Deck Repair" } })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        renamed.json::<Value>().await.unwrap()["display_name"],
+        "55 - Bridge Deck Repair"
+    );
+
+    let deleted = send(Method::DELETE, &format!("/rest/v1.0/projects/{id}"), None)
+        .await
+        .unwrap();
+    assert!(
+        deleted.status().is_client_error(),
+        "Procore has no project delete"
+    );
+    let listed = get(
+        &sim,
+        &token,
+        &format!("/rest/v1.1/projects?company_id={SANDBOX_COMPANY_ID}"),
+        Some(SANDBOX_COMPANY_ID),
+    )
+    .await;
+    assert_eq!(listed.headers()["total"], "5");
+}
