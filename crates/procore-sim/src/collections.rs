@@ -277,6 +277,40 @@ fn unprocessable(errors: BTreeMap<String, Vec<&'static str>>) -> Response {
         .into_response()
 }
 
+/// What create and update share: the checks, the wrapped attributes and their validation.
+#[allow(clippy::too_many_arguments)] // the request's parts, passed through
+fn begin_write(
+    c: &Collection,
+    sim: &Arc<Simulator>,
+    env: Environment,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+    raw: Option<String>,
+    body: &Bytes,
+    creating: bool,
+) -> Result<(Call, u64, Object), Box<Response>> {
+    let parsed = parse_body(c, body);
+    let top = parsed
+        .as_ref()
+        .ok()
+        .map(|(top, _)| top)
+        .filter(|_| c.body_project);
+    let (call, _, project) = begin(sim, env, params, headers, raw, top)?;
+    let attributes = match parsed {
+        Ok((_, attributes)) => attributes,
+        Err(message) => {
+            return Err(Box::new(
+                call.finish(error(StatusCode::BAD_REQUEST, &message)),
+            ));
+        }
+    };
+    let errors = validate(c, &attributes, creating);
+    if !errors.is_empty() {
+        return Err(Box::new(call.finish(unprocessable(errors))));
+    }
+    Ok((call, project, attributes))
+}
+
 async fn create(
     c: &'static Collection,
     State(sim): State<Arc<Simulator>>,
@@ -286,24 +320,11 @@ async fn create(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let parsed = parse_body(c, &body);
-    let top = parsed
-        .as_ref()
-        .ok()
-        .map(|(top, _)| top)
-        .filter(|_| c.body_project);
-    let (call, _, project) = match begin(&sim, env, &params, &headers, raw, top) {
-        Ok(begun) => begun,
-        Err(response) => return *response,
-    };
-    let (_, attributes) = match parsed {
-        Ok(parsed) => parsed,
-        Err(message) => return call.finish(error(StatusCode::BAD_REQUEST, &message)),
-    };
-    let errors = validate(c, &attributes, true);
-    if !errors.is_empty() {
-        return call.finish(unprocessable(errors));
-    }
+    let (call, project, attributes) =
+        match begin_write(c, &sim, env, &params, &headers, raw, &body, true) {
+            Ok(begun) => begun,
+            Err(response) => return *response,
+        };
     let mut data = sim.data.write().expect("data lock");
     let id = data.next_id();
     let now = iso8601(unix_now());
@@ -326,24 +347,11 @@ async fn update(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let parsed = parse_body(c, &body);
-    let top = parsed
-        .as_ref()
-        .ok()
-        .map(|(top, _)| top)
-        .filter(|_| c.body_project);
-    let (call, _, project) = match begin(&sim, env, &params, &headers, raw, top) {
-        Ok(begun) => begun,
-        Err(response) => return *response,
-    };
-    let (_, attributes) = match parsed {
-        Ok(parsed) => parsed,
-        Err(message) => return call.finish(error(StatusCode::BAD_REQUEST, &message)),
-    };
-    let errors = validate(c, &attributes, false);
-    if !errors.is_empty() {
-        return call.finish(unprocessable(errors));
-    }
+    let (call, project, attributes) =
+        match begin_write(c, &sim, env, &params, &headers, raw, &body, false) {
+            Ok(begun) => begun,
+            Err(response) => return *response,
+        };
     let mut data = sim.data.write().expect("data lock");
     let records = data.collection_mut(c.key);
     let Some(i) = find(records, project, &params) else {

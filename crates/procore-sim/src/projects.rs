@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{Map, Value, json};
 
+use crate::data::Company;
 use crate::rest::{Call, error};
 use crate::{Environment, Simulator, iso8601, unix_now};
 
@@ -66,6 +67,46 @@ const WRITABLE: [&str; 12] = [
     "phone",
 ];
 
+/// What create and update share: the checks, the company and the `project` attributes.
+/// A name is required on create and may not be blanked on update.
+fn begin_write(
+    sim: &Arc<Simulator>,
+    env: Environment,
+    headers: &HeaderMap,
+    body: &Bytes,
+    creating: bool,
+) -> Result<(Call, Company, Map<String, Value>), Box<Response>> {
+    let call = Call::begin(sim, env, headers)?;
+    let fail = |call: &Call, response: Response| Err(Box::new(call.finish(response)));
+    let (company_id, attributes) = match parse(body) {
+        Ok(parsed) => parsed,
+        Err(message) => return fail(&call, error(StatusCode::BAD_REQUEST, message)),
+    };
+    let Some(company_id) = company_id else {
+        return fail(
+            &call,
+            error(
+                StatusCode::BAD_REQUEST,
+                "param is missing or the value is empty: company_id",
+            ),
+        );
+    };
+    let company = match call.company(headers, Some(company_id)) {
+        Ok(company) => company,
+        Err(response) => return fail(&call, *response),
+    };
+    let name = attributes.get("name");
+    let blank = name.is_some_and(|n| n.as_str().is_none_or(|n| n.trim().is_empty()));
+    if blank || (creating && name.is_none()) {
+        let body = Json(json!({ "errors": { "name": ["can't be blank"] } }));
+        return fail(
+            &call,
+            (StatusCode::UNPROCESSABLE_ENTITY, body).into_response(),
+        );
+    }
+    Ok((call, company, attributes))
+}
+
 async fn show(
     State(sim): State<Arc<Simulator>>,
     Extension(env): Extension<Environment>,
@@ -105,37 +146,10 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let call = match Call::begin(&sim, env, &headers) {
-        Ok(call) => call,
+    let (call, company, attributes) = match begin_write(&sim, env, &headers, &body, true) {
+        Ok(begun) => begun,
         Err(response) => return *response,
     };
-    let (company_id, attributes) = match parse(&body) {
-        Ok(parsed) => parsed,
-        Err(message) => return call.finish(error(StatusCode::BAD_REQUEST, message)),
-    };
-    let Some(company_id) = company_id else {
-        return call.finish(error(
-            StatusCode::BAD_REQUEST,
-            "param is missing or the value is empty: company_id",
-        ));
-    };
-    let company = match call.company(&headers, Some(company_id)) {
-        Ok(company) => company,
-        Err(response) => return call.finish(*response),
-    };
-    if attributes
-        .get("name")
-        .and_then(Value::as_str)
-        .is_none_or(|n| n.trim().is_empty())
-    {
-        return call.finish(
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "errors": { "name": ["can't be blank"] } })),
-            )
-                .into_response(),
-        );
-    }
     let mut data = sim.data.write().expect("data lock");
     let now = iso8601(unix_now());
     let mut project: Map<String, Value> = attributes
@@ -163,36 +177,10 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let call = match Call::begin(&sim, env, &headers) {
-        Ok(call) => call,
+    let (call, company, attributes) = match begin_write(&sim, env, &headers, &body, false) {
+        Ok(begun) => begun,
         Err(response) => return *response,
     };
-    let (company_id, attributes) = match parse(&body) {
-        Ok(parsed) => parsed,
-        Err(message) => return call.finish(error(StatusCode::BAD_REQUEST, message)),
-    };
-    let Some(company_id) = company_id else {
-        return call.finish(error(
-            StatusCode::BAD_REQUEST,
-            "param is missing or the value is empty: company_id",
-        ));
-    };
-    let company = match call.company(&headers, Some(company_id)) {
-        Ok(company) => company,
-        Err(response) => return call.finish(*response),
-    };
-    if attributes
-        .get("name")
-        .is_some_and(|n| n.as_str().is_none_or(|n| n.trim().is_empty()))
-    {
-        return call.finish(
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "errors": { "name": ["can't be blank"] } })),
-            )
-                .into_response(),
-        );
-    }
     let mut data = sim.data.write().expect("data lock");
     let Some(Value::Object(project)) = data
         .projects

@@ -219,6 +219,34 @@ fn manager(sim: &Simulator, id: u64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// What create and update share: the checks, the `rfi` attributes and their validation.
+fn begin_write(
+    sim: &Arc<Simulator>,
+    env: Environment,
+    headers: &HeaderMap,
+    project_id: u64,
+    body: &Bytes,
+    creating: bool,
+) -> Result<(Call, serde_json::Map<String, Value>), Box<Response>> {
+    let call = Call::begin(sim, env, headers)?;
+    if let Err(response) = call.project(headers, project_id) {
+        return Err(Box::new(call.finish(*response)));
+    }
+    let rfi = match rfi_body(body) {
+        Ok(rfi) => rfi,
+        Err(message) => {
+            return Err(Box::new(
+                call.finish(error(StatusCode::BAD_REQUEST, message)),
+            ));
+        }
+    };
+    let errors = validate(sim, &rfi, creating);
+    if !errors.is_empty() {
+        return Err(Box::new(call.finish(unprocessable(errors))));
+    }
+    Ok((call, rfi))
+}
+
 async fn create(
     State(sim): State<Arc<Simulator>>,
     Extension(env): Extension<Environment>,
@@ -226,21 +254,10 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let call = match Call::begin(&sim, env, &headers) {
-        Ok(call) => call,
+    let (call, rfi) = match begin_write(&sim, env, &headers, project_id, &body, true) {
+        Ok(begun) => begun,
         Err(response) => return *response,
     };
-    if let Err(response) = call.project(&headers, project_id) {
-        return call.finish(*response);
-    }
-    let rfi = match rfi_body(&body) {
-        Ok(rfi) => rfi,
-        Err(message) => return call.finish(error(StatusCode::BAD_REQUEST, message)),
-    };
-    let errors = validate(&sim, &rfi, true);
-    if !errors.is_empty() {
-        return call.finish(unprocessable(errors));
-    }
     let mut data = sim.data.write().expect("data lock");
     let manager = manager(&sim, rfi["rfi_manager_id"].as_u64().unwrap_or_default());
     let status = rfi.get("status").and_then(Value::as_str).unwrap_or("open");
@@ -267,21 +284,10 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let call = match Call::begin(&sim, env, &headers) {
-        Ok(call) => call,
+    let (call, rfi) = match begin_write(&sim, env, &headers, project_id, &body, false) {
+        Ok(begun) => begun,
         Err(response) => return *response,
     };
-    if let Err(response) = call.project(&headers, project_id) {
-        return call.finish(*response);
-    }
-    let rfi = match rfi_body(&body) {
-        Ok(rfi) => rfi,
-        Err(message) => return call.finish(error(StatusCode::BAD_REQUEST, message)),
-    };
-    let errors = validate(&sim, &rfi, false);
-    if !errors.is_empty() {
-        return call.finish(unprocessable(errors));
-    }
     let mut data = sim.data.write().expect("data lock");
     let Some(record) = data
         .rfis
