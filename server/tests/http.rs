@@ -93,17 +93,21 @@ impl Server {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs one test on its own runtime. The server it starts keeps running in the background,
+/// so the runtime is shut down with a deadline instead of waiting for every task to end.
+fn run(test: impl std::future::Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(10 << 20)
         .build()
-        .unwrap()
+        .unwrap();
+    runtime.block_on(test);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
 }
 
 #[test]
 fn sign_in_opens_a_session_and_sign_out_closes_it() {
-    runtime().block_on(async {
+    run(async {
         let server = Server::start().await;
         let admin = server.client();
 
@@ -148,7 +152,7 @@ fn sign_in_opens_a_session_and_sign_out_closes_it() {
 
 #[test]
 fn wrong_passwords_are_refused_then_throttled() {
-    runtime().block_on(async {
+    run(async {
         let server = Server::start().await;
         let client = server.client();
         for _ in 0..4 {
@@ -172,7 +176,7 @@ fn wrong_passwords_are_refused_then_throttled() {
 
 #[test]
 fn a_user_calling_an_administrator_function_gets_an_error_not_data() {
-    runtime().block_on(async {
+    run(async {
         let server = Server::start().await;
         let admin = server.client();
         server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -192,7 +196,10 @@ fn a_user_calling_an_administrator_function_gets_an_error_not_data() {
         let uma = server.client();
         server.sign_in(&uma, "uma@example.com", &one_time).await;
         // Until the one-time password is replaced, nothing else is allowed.
-        assert_eq!(server.list_users(&uma).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            server.list_users(&uma).await.status(),
+            StatusCode::FORBIDDEN
+        );
         let changed = uma
             .post(server.url("/api/change_password"))
             .form(&[
@@ -208,11 +215,20 @@ fn a_user_calling_an_administrator_function_gets_an_error_not_data() {
         for (name, body) in [
             ("list_users", json!({})),
             ("list_groups", json!({})),
-            ("create_user", json!({ "draft": { "email": "x@example.com", "name": "X", "roles": ["administrator"] } })),
-            ("update_user", json!({ "id": uma_id, "draft": { "email": "uma@example.com", "name": "Uma", "roles": ["administrator"] } })),
+            (
+                "create_user",
+                json!({ "draft": { "email": "x@example.com", "name": "X", "roles": ["administrator"] } }),
+            ),
+            (
+                "update_user",
+                json!({ "id": uma_id, "draft": { "email": "uma@example.com", "name": "Uma", "roles": ["administrator"] } }),
+            ),
             ("set_user_active", json!({ "id": uma_id, "active": false })),
             ("reset_password", json!({ "id": uma_id })),
-            ("save_group", json!({ "id": null, "draft": { "name": "G", "description": "", "member_ids": [] } })),
+            (
+                "save_group",
+                json!({ "id": null, "draft": { "name": "G", "description": "", "member_ids": [] } }),
+            ),
             ("delete_group", json!({ "id": "abc" })),
         ] {
             let response = if name.starts_with("list_") {
@@ -229,13 +245,17 @@ fn a_user_calling_an_administrator_function_gets_an_error_not_data() {
         let users: Value = server.list_users(&admin).await.json().await.unwrap();
         let users = users.as_array().unwrap();
         assert_eq!(users.len(), 2);
-        assert!(users.iter().all(|u| u["roles"] != json!(["administrator"]) || u["email"] == ADMIN_EMAIL));
+        assert!(
+            users
+                .iter()
+                .all(|u| u["roles"] != json!(["administrator"]) || u["email"] == ADMIN_EMAIL)
+        );
     });
 }
 
 #[test]
 fn the_last_administrator_cannot_be_removed() {
-    runtime().block_on(async {
+    run(async {
         let server = Server::start().await;
         let admin = server.client();
         server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -250,7 +270,11 @@ fn the_last_administrator_cannot_be_removed() {
             .await;
         assert_eq!(demote.status(), StatusCode::CONFLICT);
         let self_deactivate = server
-            .call(&admin, "set_user_active", json!({ "id": id, "active": false }))
+            .call(
+                &admin,
+                "set_user_active",
+                json!({ "id": id, "active": false }),
+            )
             .await;
         assert_eq!(self_deactivate.status(), StatusCode::CONFLICT);
     });
@@ -258,7 +282,7 @@ fn the_last_administrator_cannot_be_removed() {
 
 #[test]
 fn invalid_input_is_refused_with_the_field_named() {
-    runtime().block_on(async {
+    run(async {
         let server = Server::start().await;
         let admin = server.client();
         server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -295,7 +319,7 @@ fn invalid_input_is_refused_with_the_field_named() {
 
 #[test]
 fn writes_from_other_sites_are_refused() {
-    runtime().block_on(async {
+    run(async {
         let server = Server::start().await;
         let client = server.client();
         let forged = client
@@ -321,12 +345,16 @@ fn writes_from_other_sites_are_refused() {
 
 #[test]
 fn pages_answer_with_real_statuses() {
-    runtime().block_on(async {
+    run(async {
         let server = Server::start().await;
         let client = server.client();
         let health = client.get(server.url("/health")).send().await.unwrap();
         assert_eq!(health.status(), StatusCode::OK);
-        let missing = client.get(server.url("/no-such-page")).send().await.unwrap();
+        let missing = client
+            .get(server.url("/no-such-page"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         // As a browser navigates: redirects are real 302s only for HTML requests.
         let protected = client
@@ -365,7 +393,11 @@ fn pages_answer_with_real_statuses() {
             .send()
             .await
             .unwrap();
-        assert_eq!(forced.status(), StatusCode::FOUND, "one-time password must be replaced first");
+        assert_eq!(
+            forced.status(),
+            StatusCode::FOUND,
+            "one-time password must be replaced first"
+        );
         assert_eq!(forced.headers()["location"], "/account/password");
         designer
             .post(server.url("/api/change_password"))
@@ -377,7 +409,11 @@ fn pages_answer_with_real_statuses() {
             .send()
             .await
             .unwrap();
-        let refused = designer.get(server.url("/admin/users")).send().await.unwrap();
+        let refused = designer
+            .get(server.url("/admin/users"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         let page = refused.text().await.unwrap();
         assert!(page.contains("have access to this page"));
