@@ -15,7 +15,8 @@ use axum::{Extension, Json, Router};
 use serde_json::{Map, Value, json};
 
 use crate::rest::{
-    Call, ListQuery, begin_list, error, matches_filter, page_response, sort_records,
+    Call, ListQuery, begin_in_project, error, matches_filter, matches_search, page_response,
+    sort_records,
 };
 use crate::{Environment, Simulator, iso8601, unix_now};
 
@@ -118,22 +119,6 @@ pub(crate) fn routes() -> Router<Arc<Simulator>> {
     router
 }
 
-/// The project id from the path, the query, or (create/update) the body.
-fn project_id(
-    params: &HashMap<String, String>,
-    query: &ListQuery,
-    body: Option<&Map<String, Value>>,
-) -> Option<u64> {
-    params
-        .get("project_id")
-        .and_then(|p| p.parse().ok())
-        .or_else(|| query.param("project_id").and_then(|p| p.parse().ok()))
-        .or_else(|| {
-            body.and_then(|b| b.get("project_id"))
-                .and_then(Value::as_u64)
-        })
-}
-
 /// Token, rate limit, query and project checks shared by every operation.
 fn begin(
     sim: &Arc<Simulator>,
@@ -143,16 +128,11 @@ fn begin(
     raw: Option<String>,
     body: Option<&Map<String, Value>>,
 ) -> Result<(Call, ListQuery, u64), Box<Response>> {
-    let (call, query) = begin_list(sim, env, headers, raw)?;
-    let Some(project) = project_id(params, &query, body) else {
-        return Err(Box::new(
-            call.finish(error(StatusCode::BAD_REQUEST, "project_id is missing")),
-        ));
-    };
-    match call.project(headers, project) {
-        Ok(()) => Ok((call, query, project)),
-        Err(response) => Err(Box::new(call.finish(*response))),
-    }
+    let path_project = params.get("project_id").and_then(|p| p.parse().ok());
+    let body_project = body
+        .and_then(|b| b.get("project_id"))
+        .and_then(Value::as_u64);
+    begin_in_project(sim, env, headers, raw, path_project, body_project)
 }
 
 async fn list(
@@ -176,13 +156,7 @@ async fn list(
         .collect();
     for (field, values) in &query.filters {
         if field == "query" || field == "search" {
-            let terms: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
-            records.retain(|r| {
-                c.search.iter().any(|f| {
-                    r[f].as_str()
-                        .is_some_and(|v| terms.iter().any(|t| v.to_lowercase().contains(t)))
-                })
-            });
+            records.retain(|r| matches_search(r, c.search, values));
         } else {
             records.retain(|r| matches_filter(r, field, values));
         }

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::data::Dataset;
 use crate::rest::{
-    Call, ListQuery, begin_list, error, matches_filter, page_response, sort_records,
+    Call, ListQuery, begin_in_project, begin_list, error, matches_filter, matches_search,
+    page_response, sort_records,
 };
 use crate::{Environment, Simulator};
 
@@ -88,13 +89,7 @@ fn list(
         .collect();
     for (field, values) in &query.filters {
         if field == "search" {
-            let terms: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
-            records.retain(|r| {
-                directory.search_fields.iter().any(|f| {
-                    r[f].as_str()
-                        .is_some_and(|v| terms.iter().any(|t| v.to_lowercase().contains(t)))
-                })
-            });
+            records.retain(|r| matches_search(r, directory.search_fields, values));
         } else if field == "vendor_id" {
             records.retain(|r| {
                 r["vendor"]["id"]
@@ -218,21 +213,6 @@ async fn show_vendor(
     }
 }
 
-/// Starts a project users call: token, rate limit, then the project of the header's company.
-fn begin_project(
-    sim: &Arc<Simulator>,
-    env: Environment,
-    headers: &HeaderMap,
-    raw: Option<String>,
-    project_id: u64,
-) -> Result<(Call, ListQuery), Box<Response>> {
-    let (call, query) = begin_list(sim, env, headers, raw)?;
-    match call.project(headers, project_id) {
-        Ok(()) => Ok((call, query)),
-        Err(response) => Err(Box::new(call.finish(*response))),
-    }
-}
-
 async fn list_project_users(
     State(sim): State<Arc<Simulator>>,
     Extension(env): Extension<Environment>,
@@ -241,8 +221,8 @@ async fn list_project_users(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match begin_project(&sim, env, &headers, raw, project_id) {
-        Ok((call, query)) => list(&PROJECT_USERS, &sim, &call, &query, project_id, &uri),
+    match begin_in_project(&sim, env, &headers, raw, Some(project_id), None) {
+        Ok((call, query, _)) => list(&PROJECT_USERS, &sim, &call, &query, project_id, &uri),
         Err(response) => *response,
     }
 }
@@ -254,8 +234,8 @@ async fn show_project_user(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match begin_project(&sim, env, &headers, raw, project_id) {
-        Ok((call, _)) => show(&PROJECT_USERS, &sim, &call, project_id, id),
+    match begin_in_project(&sim, env, &headers, raw, Some(project_id), None) {
+        Ok((call, _, _)) => show(&PROJECT_USERS, &sim, &call, project_id, id),
         Err(response) => *response,
     }
 }

@@ -12,7 +12,7 @@ use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 
 use crate::rest::{
-    Call, ListQuery, begin_list, error, matches_filter, page_response, sort_records,
+    Call, begin_in_project, error, matches_filter, matches_search, page_response, sort_records,
 };
 use crate::{Environment, Simulator};
 
@@ -26,25 +26,14 @@ pub(crate) fn routes() -> Router<Arc<Simulator>> {
 
 const SORTS: [&str; 3] = ["name", "updated_at", "document_type"];
 
-/// Token, rate limit and the project (from the path or `project_id`).
-fn begin(
-    sim: &Arc<Simulator>,
-    env: Environment,
-    headers: &HeaderMap,
-    raw: Option<String>,
-    path_project: Option<u64>,
-) -> Result<(Call, ListQuery, u64), Box<Response>> {
-    let (call, query) = begin_list(sim, env, headers, raw)?;
-    let project = path_project.or_else(|| query.param("project_id").and_then(|p| p.parse().ok()));
-    let Some(project) = project else {
-        return Err(Box::new(
-            call.finish(error(StatusCode::BAD_REQUEST, "project_id is missing")),
-        ));
-    };
-    match call.project(headers, project) {
-        Ok(()) => Ok((call, query, project)),
-        Err(response) => Err(Box::new(call.finish(*response))),
+/// A stored document as the API shows it: without our bookkeeping fields.
+fn public(document: &Value) -> Value {
+    let mut shown = document.clone();
+    if let Value::Object(map) = &mut shown {
+        map.remove("document_type");
+        map.remove("project_id");
     }
+    shown
 }
 
 /// A folder as Procore shows it: its own fields plus its direct `folders` and `files`.
@@ -53,20 +42,11 @@ fn folder_with_children(documents: &[Value], folder: &Value) -> Value {
         documents
             .iter()
             .filter(|d| d["parent_id"] == folder["id"] && d["document_type"] == kind)
-            .map(|d| {
-                let mut child = d.clone();
-                if let Value::Object(map) = &mut child {
-                    map.remove("document_type");
-                    map.remove("project_id");
-                }
-                child
-            })
+            .map(public)
             .collect()
     };
-    let mut shown = folder.clone();
+    let mut shown = public(folder);
     if let Value::Object(map) = &mut shown {
-        map.remove("document_type");
-        map.remove("project_id");
         map.insert(
             "has_children".into(),
             json!(documents.iter().any(|d| d["parent_id"] == folder["id"])),
@@ -91,14 +71,7 @@ fn show(
         .find(|d| d["document_type"] == kind && pick(d));
     call.finish(match found {
         Some(d) if kind == "folder" => Json(folder_with_children(&documents, d)).into_response(),
-        Some(d) => {
-            let mut file = d.clone();
-            if let Value::Object(map) = &mut file {
-                map.remove("document_type");
-                map.remove("project_id");
-            }
-            Json(file).into_response()
-        }
+        Some(d) => Json(public(d)).into_response(),
         None => error(StatusCode::NOT_FOUND, "Not Found"),
     })
 }
@@ -109,7 +82,7 @@ async fn root_folder(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match begin(&sim, env, &headers, raw, None) {
+    match begin_in_project(&sim, env, &headers, raw, None, None) {
         Ok((call, _, project)) => {
             show(&sim, &call, project, |d| d["parent_id"].is_null(), "folder")
         }
@@ -124,7 +97,7 @@ async fn folder(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match begin(&sim, env, &headers, raw, None) {
+    match begin_in_project(&sim, env, &headers, raw, None, None) {
         Ok((call, _, project)) => show(&sim, &call, project, |d| d["id"] == id, "folder"),
         Err(response) => *response,
     }
@@ -137,7 +110,7 @@ async fn file(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match begin(&sim, env, &headers, raw, None) {
+    match begin_in_project(&sim, env, &headers, raw, None, None) {
         Ok((call, _, project)) => show(&sim, &call, project, |d| d["id"] == id, "file"),
         Err(response) => *response,
     }
@@ -151,10 +124,11 @@ async fn documents(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let (call, query, project) = match begin(&sim, env, &headers, raw, Some(project_id)) {
-        Ok(begun) => begun,
-        Err(response) => return *response,
-    };
+    let (call, query, project) =
+        match begin_in_project(&sim, env, &headers, raw, Some(project_id), None) {
+            Ok(begun) => begun,
+            Err(response) => return *response,
+        };
     let data = sim.data.read().expect("data lock");
     let mut records: Vec<&Value> = data
         .documents
@@ -163,14 +137,7 @@ async fn documents(
         .collect();
     for (field, values) in &query.filters {
         match field.as_str() {
-            "search" => {
-                let terms: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
-                records.retain(|d| {
-                    d["name"]
-                        .as_str()
-                        .is_some_and(|n| terms.iter().any(|t| n.to_lowercase().contains(t)))
-                });
-            }
+            "search" => records.retain(|d| matches_search(d, &["name"], values)),
             "folder_id" => records.retain(|d| matches_filter(d, "parent_id", values)),
             other => records.retain(|d| matches_filter(d, other, values)),
         }

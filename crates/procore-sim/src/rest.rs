@@ -107,6 +107,16 @@ pub fn matches_filter(record: &Value, field: &str, values: &[String]) -> bool {
     })
 }
 
+/// `filters[search]`-style matching: any term, case-insensitively, in any of `fields`.
+pub fn matches_search(record: &Value, fields: &[&str], terms: &[String]) -> bool {
+    fields.iter().any(|f| {
+        record[f].as_str().is_some_and(|v| {
+            let v = v.to_lowercase();
+            terms.iter().any(|t| v.contains(&t.to_lowercase()))
+        })
+    })
+}
+
 /// A field by dotted path (`vendor.name`), as sorts on nested objects need.
 pub fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.')
@@ -317,6 +327,31 @@ impl Call {
         );
         headers.insert("X-Rate-Limit-Reset", HeaderValue::from(self.rate.reset));
         response
+    }
+}
+
+/// Starts a project-scoped call. The project id comes from the path, else `project_id` in
+/// the query, else the body (resources differ); it must belong to the header's company.
+pub(crate) fn begin_in_project(
+    sim: &Arc<Simulator>,
+    env: Environment,
+    headers: &HeaderMap,
+    raw: Option<String>,
+    path_project: Option<u64>,
+    body_project: Option<u64>,
+) -> Result<(Call, ListQuery, u64), Box<Response>> {
+    let (call, query) = begin_list(sim, env, headers, raw)?;
+    let project = path_project
+        .or_else(|| query.param("project_id").and_then(|p| p.parse().ok()))
+        .or(body_project);
+    let Some(project) = project else {
+        return Err(Box::new(
+            call.finish(error(StatusCode::BAD_REQUEST, "project_id is missing")),
+        ));
+    };
+    match call.project(headers, project) {
+        Ok(()) => Ok((call, query, project)),
+        Err(response) => Err(Box::new(call.finish(*response))),
     }
 }
 

@@ -14,7 +14,9 @@ use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 
 use crate::data::NewRfi;
-use crate::rest::{Call, begin_list, error, matches_filter, page_response, sort_records};
+use crate::rest::{
+    Call, begin_in_project, error, matches_filter, matches_search, page_response, sort_records,
+};
 use crate::{Environment, Simulator};
 
 pub(crate) fn routes() -> Router<Arc<Simulator>> {
@@ -47,13 +49,11 @@ async fn list(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let (call, query) = match begin_list(&sim, env, &headers, raw) {
+    let (call, query, _) = match begin_in_project(&sim, env, &headers, raw, Some(project_id), None)
+    {
         Ok(begun) => begun,
         Err(response) => return *response,
     };
-    if let Err(response) = call.project(&headers, project_id) {
-        return call.finish(*response);
-    }
     let data = sim.data.read().expect("data lock");
     let mut records: Vec<&Value> = data
         .rfis
@@ -68,12 +68,7 @@ async fn list(
         .map(str::to_lowercase)
         .filter(|t| !t.is_empty())
     {
-        records.retain(|r| {
-            ["subject", "number"].iter().any(|f| {
-                r[f].as_str()
-                    .is_some_and(|v| v.to_lowercase().contains(&term))
-            })
-        });
+        records.retain(|r| matches_search(r, &["subject", "number"], std::slice::from_ref(&term)));
     }
     if let Some(attribute) = query.param("sort[attribute]") {
         let descending = match query.param("sort[direction]").unwrap_or("asc") {
