@@ -3,7 +3,7 @@
 //! the project id goes, the body wrapper, required fields, sorts and how (or whether)
 //! they delete — which is what a [`Collection`] describes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -15,8 +15,8 @@ use axum::{Extension, Json, Router};
 use serde_json::{Map, Value, json};
 
 use crate::rest::{
-    Call, ListQuery, begin_in_project, error, matches_filter, matches_search, page_response,
-    sort_records,
+    Call, FieldErrors, ListQuery, Object, begin_in_project, blank, error, matches_filter,
+    matches_search, page_response, sort_records, unprocessable,
 };
 use crate::{Environment, Simulator, iso8601, unix_now};
 
@@ -94,7 +94,6 @@ pub(crate) const CHANGE_EVENTS: Collection = Collection {
 };
 
 type Params = Path<HashMap<String, String>>;
-type Object = Map<String, Value>;
 
 pub(crate) fn routes() -> Router<Arc<Simulator>> {
     let mut router = Router::new();
@@ -217,19 +216,7 @@ fn parse_body(c: &Collection, body: &Bytes) -> Result<(Object, Object), String> 
     }
 }
 
-fn blank(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) => true,
-        Some(Value::String(s)) => s.trim().is_empty(),
-        _ => false,
-    }
-}
-
-fn validate(
-    c: &Collection,
-    attributes: &Map<String, Value>,
-    creating: bool,
-) -> BTreeMap<String, Vec<&'static str>> {
+fn validate(c: &Collection, attributes: &Map<String, Value>, creating: bool) -> FieldErrors {
     c.required
         .iter()
         .filter(|f| {
@@ -239,16 +226,8 @@ fn validate(
                 attributes.contains_key(**f) && blank(attributes.get(**f))
             }
         })
-        .map(|f| (f.to_string(), vec!["can't be blank"]))
+        .map(|f| (*f, vec!["can't be blank"]))
         .collect()
-}
-
-fn unprocessable(errors: BTreeMap<String, Vec<&'static str>>) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({ "errors": errors })),
-    )
-        .into_response()
 }
 
 /// What create and update share: the checks, the wrapped attributes and their validation.

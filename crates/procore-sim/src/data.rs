@@ -25,6 +25,27 @@ impl Company {
     }
 }
 
+/// A person's `name` ("first last", trimmed) and `initials`, as Procore derives them.
+pub(crate) fn person_names(first: &str, last: &str) -> (String, String) {
+    let name = format!("{} {}", first.trim(), last.trim())
+        .trim()
+        .to_string();
+    let initials = [first, last]
+        .iter()
+        .filter_map(|part| part.trim().chars().next())
+        .flat_map(char::to_uppercase)
+        .collect();
+    (name, initials)
+}
+
+/// The project permission templates (id, name) people get on a project. Procore keeps
+/// them per company; one set serves every company here.
+pub const PERMISSION_TEMPLATES: [(u64, &str); 3] = [
+    (501, "Project Manager"),
+    (502, "Subcontractor"),
+    (503, "Architect/Engineer"),
+];
+
 pub const SANDBOX_COMPANY_ID: u64 = 4_264_807;
 pub const UNINSTALLED_COMPANY_ID: u64 = 4_264_900;
 pub const SANDBOX_PROJECT_ID: u64 = 2_783_001;
@@ -257,9 +278,11 @@ impl Dataset {
             ),
         ];
         for (id, first, last, email, job, vendor) in people {
+            let (name, initials) = person_names(first, last);
             let person = json!({
                 "id": id,
-                "name": format!("{first} {last}"),
+                "name": name,
+                "initials": initials,
                 "first_name": first,
                 "last_name": last,
                 "email_address": email,
@@ -272,12 +295,12 @@ impl Dataset {
             });
             // The sandbox project's three project users (procore-api.md §1.1).
             let mut member = person.clone();
-            let template = if vendor.is_some() {
-                "Subcontractor"
+            let (template_id, template) = if vendor.is_some() {
+                PERMISSION_TEMPLATES[1]
             } else {
-                "Project Manager"
+                PERMISSION_TEMPLATES[0]
             };
-            member["permission_template"] = json!({ "id": 501, "name": template });
+            member["permission_template"] = json!({ "id": template_id, "name": template });
             self.project_users.push((SANDBOX_PROJECT_ID, member));
             self.company_users.push((SANDBOX_COMPANY_ID, person));
         }

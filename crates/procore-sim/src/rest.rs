@@ -2,7 +2,7 @@
 //! `Procore-Company-Id` rules, bare-array lists with `Total`/`Per-Page`/`Link`, filters in
 //! all three spellings, sorts and views; and the companies and projects resources.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -83,11 +83,12 @@ impl ListQuery {
     }
 }
 
-fn text_of(value: &Value) -> Option<String> {
+/// A scalar as text; strings are borrowed, since filters read every record of a list.
+fn text_of(value: &Value) -> Option<Cow<'_, str>> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
     }
 }
@@ -103,7 +104,7 @@ pub fn matches_filter(record: &Value, field: &str, values: &[String]) -> bool {
             let actual = &actual[..len];
             actual >= &from[..from.len().min(len)] && actual <= &to[..to.len().min(len)]
         }
-        None => actual == *wanted,
+        None => *actual == **wanted,
     })
 }
 
@@ -124,18 +125,30 @@ pub fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// Sorts by a comma-separated list of fields (dotted paths allowed), `-` meaning descending.
-pub fn sort_records<T: Borrow<Value>>(records: &mut [T], spec: &str) {
-    let keys: Vec<(String, bool)> = spec
+/// Each record's keys are worked out once, not once per comparison: sorting a 10,000-record
+/// project would otherwise lowercase strings hundreds of thousands of times.
+pub fn sort_records<T: Borrow<Value>>(records: &mut Vec<T>, spec: &str) {
+    let keys: Vec<(&str, bool)> = spec
         .split(',')
         .filter(|k| !k.is_empty())
         .map(|k| match k.strip_prefix('-') {
-            Some(name) => (name.to_string(), true),
-            None => (k.to_string(), false),
+            Some(name) => (name, true),
+            None => (k, false),
         })
         .collect();
-    records.sort_by(|a, b| {
-        for (key, descending) in &keys {
-            let ordering = compare(lookup(a.borrow(), key), lookup(b.borrow(), key));
+    let mut keyed: Vec<(Vec<SortKey>, T)> = std::mem::take(records)
+        .into_iter()
+        .map(|record| {
+            let key = keys
+                .iter()
+                .map(|(path, _)| SortKey::of(lookup(record.borrow(), path)))
+                .collect();
+            (key, record)
+        })
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| {
+        for ((x, y), (_, descending)) in a.iter().zip(b).zip(&keys) {
+            let ordering = x.cmp(y);
             let ordering = if *descending {
                 ordering.reverse()
             } else {
@@ -147,25 +160,29 @@ pub fn sort_records<T: Borrow<Value>>(records: &mut [T], spec: &str) {
         }
         std::cmp::Ordering::Equal
     });
+    records.extend(keyed.into_iter().map(|(_, record)| record));
 }
 
-/// Numbers by value, text case-insensitively; missing and null values sort last.
-fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    let a = a.filter(|v| !v.is_null());
-    let b = b.filter(|v| !v.is_null());
-    match (a, b) {
-        (Some(Value::Number(x)), Some(Value::Number(y))) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(Ordering::Equal),
-        (Some(x), Some(y)) => text_of(x)
-            .unwrap_or_default()
-            .to_lowercase()
-            .cmp(&text_of(y).unwrap_or_default().to_lowercase()),
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
-        (None, None) => Ordering::Equal,
+/// What a field sorts by: numbers by value, text case-insensitively, missing and null
+/// values after both (so first when the sort is descending).
+#[derive(PartialEq, PartialOrd)]
+enum SortKey {
+    Number(f64),
+    Text(String),
+    Missing,
+}
+
+impl SortKey {
+    fn of(value: Option<&Value>) -> SortKey {
+        match value {
+            Some(Value::Number(n)) => n.as_f64().map_or(SortKey::Missing, SortKey::Number),
+            Some(v) => text_of(v).map_or(SortKey::Missing, |t| SortKey::Text(t.to_lowercase())),
+            None => SortKey::Missing,
+        }
+    }
+
+    fn cmp(&self, other: &SortKey) -> std::cmp::Ordering {
+        self.partial_cmp(other).unwrap_or(std::cmp::Ordering::Equal)
     }
 }
 
@@ -222,6 +239,35 @@ pub fn page_response<T: Borrow<Value>>(
         headers.insert(header::LINK, value);
     }
     response
+}
+
+/// A JSON object, as request bodies and records are.
+pub(crate) type Object = serde_json::Map<String, Value>;
+
+/// Messages per field, as Procore's 422 bodies carry them.
+pub(crate) type FieldErrors = BTreeMap<&'static str, Vec<&'static str>>;
+
+/// 422 `{"errors": {"field": ["message", ...]}}`.
+pub(crate) fn unprocessable(errors: FieldErrors) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "errors": errors })),
+    )
+        .into_response()
+}
+
+/// A 422 for one field.
+pub(crate) fn invalid(field: &'static str, message: &'static str) -> Response {
+    unprocessable(BTreeMap::from([(field, vec![message])]))
+}
+
+/// Missing, null or only whitespace: what a required field may not be.
+pub(crate) fn blank(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        _ => false,
+    }
 }
 
 pub(crate) fn error(status: StatusCode, message: &str) -> Response {

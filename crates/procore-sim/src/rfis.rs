@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::data::NewRfi;
 use crate::rest::{
-    Call, begin_in_project, error, matches_filter, matches_search, page_response, sort_records,
+    Call, FieldErrors, begin_in_project, error, matches_filter, matches_search, page_response,
+    sort_records, unprocessable,
 };
 use crate::{Environment, Simulator};
 
@@ -139,21 +140,13 @@ fn rfi_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, &'static str
     }
 }
 
-fn unprocessable(errors: BTreeMap<&str, Vec<&str>>) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({ "errors": errors })),
-    )
-        .into_response()
-}
-
 /// Field checks shared by create and update; `creating` makes the required fields required.
 fn validate(
     sim: &Simulator,
     rfi: &serde_json::Map<String, Value>,
     creating: bool,
 ) -> BTreeMap<&'static str, Vec<&'static str>> {
-    let mut errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut errors = FieldErrors::new();
     match rfi.get("subject") {
         Some(Value::String(s)) if !s.trim().is_empty() => {}
         None if !creating => {}
