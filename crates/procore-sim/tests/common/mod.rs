@@ -165,3 +165,49 @@ pub fn query(url: &url::Url, key: &str) -> Option<String> {
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.into_owned())
 }
+
+/// A signed-in caller in the sandbox company: every request carries the bearer token and
+/// `Procore-Company-Id`, as Procore requires.
+pub struct Api<'a> {
+    pub sim: &'a Sim,
+    pub token: String,
+}
+
+impl Sim {
+    pub async fn api(&self) -> Api<'_> {
+        let token = self.tokens().await["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_string();
+        Api { sim: self, token }
+    }
+}
+
+impl Api<'_> {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.sim
+            .http
+            .request(method, self.sim.url(SANDBOX, path))
+            .bearer_auth(&self.token)
+            .header(
+                "Procore-Company-Id",
+                procore_sim::data::SANDBOX_COMPANY_ID.to_string(),
+            )
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.request(method, path).json(body).send().await.unwrap()
+    }
+}
