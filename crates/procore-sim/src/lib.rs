@@ -1,5 +1,5 @@
 //! An in-memory stand-in for Procore: OAuth and REST for three environments, built
-//! from `procore-api.md`. Mount [`router`] in-process, or run the `procore-sim` binary.
+//! from `procore-api.md`. Mount [`api_router`] in-process, or run the `procore-sim` binary.
 
 mod collections;
 pub mod data;
@@ -222,8 +222,20 @@ pub(crate) fn iso8601(unix: i64) -> String {
     )
 }
 
-/// Every environment under its prefix, e.g. `/developer-sandbox/oauth/token`.
+/// Every environment under its prefix, e.g. `/developer-sandbox/oauth/token`, without the
+/// `/_sim` switches: what a server may mount on a listener other people reach.
+pub fn api_router(sim: Arc<Simulator>) -> axum::Router {
+    environments(&sim).with_state(sim)
+}
+
+/// [`api_router`] plus the `/_sim` fault switches and counters, for the binary and tests.
 pub fn router(sim: Arc<Simulator>) -> axum::Router {
+    environments(&sim)
+        .merge(faults::admin_routes())
+        .with_state(sim)
+}
+
+fn environments(sim: &Arc<Simulator>) -> axum::Router<Arc<Simulator>> {
     let mut router = axum::Router::new();
     for env in Environment::ALL {
         let api = rest::routes()
@@ -239,7 +251,7 @@ pub fn router(sim: Arc<Simulator>) -> axum::Router {
         let routes = oauth::routes().merge(api).layer(axum::Extension(env));
         router = router.nest(&format!("/{}", env.prefix()), routes);
     }
-    router.merge(faults::admin_routes()).with_state(sim)
+    router
 }
 
 #[cfg(test)]

@@ -138,3 +138,35 @@ async fn counters_and_admin_switches() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn the_mountable_router_has_no_fault_switches() {
+    let sim = procore_sim::Simulator::new(procore_sim::SimConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = procore_sim::api_router(sim);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::new();
+    let counters = http
+        .get(format!("{base}/_sim/counters"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(counters.status(), reqwest::StatusCode::NOT_FOUND);
+    let revoke = http
+        .post(format!("{base}/_sim/revoke-all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), reqwest::StatusCode::NOT_FOUND);
+    let login = http
+        .get(format!("{base}/developer-sandbox/oauth/authorize"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        login.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "the API is there"
+    );
+}
