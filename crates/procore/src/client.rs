@@ -1,0 +1,513 @@
+//! The [`Client`]: one data source's connection to Procore. It owns the token lifecycle,
+//! the rate budget, retries and paging, so callers only say what they want.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use http::{HeaderMap, Method, StatusCode};
+use rand::Rng;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::env::endpoint;
+use crate::error::parse_error_body;
+use crate::governor::{Governor, RateBudget, jitter, retry_after};
+use crate::oauth::{Authorizer, OAuthApp};
+use crate::token::{Stored, TokenStore};
+use crate::transport::{Transport, TransportErrorKind};
+use crate::{Error, Hosts, Secret, TokenSet, unix_now};
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub hosts: Hosts,
+    pub app: OAuthApp,
+    /// Sent as `Procore-Company-Id` on every REST call.
+    pub company_id: u64,
+    /// This data source's key in the token store.
+    pub token_key: String,
+    /// Records per page when listing.
+    pub per_page: u32,
+    /// Pages fetched at once once a list's `Total` is known.
+    pub page_concurrency: usize,
+    /// Retries after the first attempt, for failures worth retrying.
+    pub max_retries: u32,
+    /// First backoff; each retry doubles it (with jitter), up to ten seconds.
+    pub backoff: Duration,
+    /// Refresh this long before the access token runs out.
+    pub refresh_margin: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(hosts: Hosts, app: OAuthApp, company_id: u64, token_key: impl Into<String>) -> Self {
+        ClientConfig {
+            hosts,
+            app,
+            company_id,
+            token_key: token_key.into(),
+            per_page: 100,
+            page_concurrency: 4,
+            max_retries: 3,
+            backoff: Duration::from_millis(500),
+            refresh_margin: Duration::from_secs(300),
+        }
+    }
+}
+
+/// One call to Procore as the call log sees it: never tokens or bodies.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub method: String,
+    /// The path with its query string.
+    pub path: String,
+    /// `None` when no answer came (network error).
+    pub status: Option<u16>,
+    pub duration: Duration,
+    pub budget: Option<RateBudget>,
+    pub error: Option<String>,
+}
+
+/// Receives every call a client makes, e.g. to keep a per-data-source log.
+pub trait CallLog: Send + Sync + 'static {
+    fn record(&self, call: CallRecord);
+}
+
+/// A REST request: a path under the API host (e.g. `/rest/v1.0/me`), its query and body.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> ApiRequest {
+        ApiRequest {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn get(path: impl Into<String>) -> ApiRequest {
+        ApiRequest::new(Method::GET, path)
+    }
+
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> ApiRequest {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> ApiRequest {
+        self.body = Some(body);
+        self
+    }
+
+    fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&self.query)
+            .finish();
+        format!("{}?{query}", self.path)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json(&self) -> Result<Value, Error> {
+        if self.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|_| {
+            Error::Protocol(format!("HTTP {} with a body that is not JSON", self.status))
+        })
+    }
+
+    /// A numeric header such as `Total`.
+    pub fn header_number(&self, name: &str) -> Option<u64> {
+        self.headers.get(name)?.to_str().ok()?.trim().parse().ok()
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    transport: Arc<dyn Transport>,
+    store: Arc<dyn TokenStore>,
+    authorizer: Authorizer,
+    governor: Governor,
+    /// One refresh at a time in this process; the store's lease covers other processes.
+    refresh_lock: tokio::sync::Mutex<()>,
+    current: RwLock<Option<Stored>>,
+    /// Names this client when it holds the store's refresh lease.
+    holder: String,
+    call_log: Option<Arc<dyn CallLog>>,
+}
+
+/// How long a refresh may hold the lease: longer than the token call's own timeout.
+const LEASE: Duration = Duration::from_secs(90);
+
+impl Client {
+    pub fn new(
+        config: ClientConfig,
+        store: Arc<dyn TokenStore>,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Client, Error> {
+        let authorizer = Authorizer::new(&config.hosts.login, &config.app, transport.clone())?;
+        let holder = format!("{:032x}", rand::rng().random::<u128>());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                store,
+                authorizer,
+                governor: Governor::default(),
+                refresh_lock: tokio::sync::Mutex::new(()),
+                current: RwLock::new(None),
+                holder,
+                call_log: None,
+            }),
+        })
+    }
+
+    /// Reports every call to `log`. Call before cloning the client.
+    pub fn with_call_log(mut self, log: Arc<dyn CallLog>) -> Client {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.call_log = Some(log);
+        }
+        self
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    pub fn authorizer(&self) -> &Authorizer {
+        &self.inner.authorizer
+    }
+
+    /// Finishes an authorization: exchanges the code and stores the new pair.
+    pub async fn authorize(&self, code: &str) -> Result<TokenSet, Error> {
+        let tokens = self.inner.authorizer.exchange_code(code).await?;
+        let version = self
+            .inner
+            .store
+            .save(&self.inner.config.token_key, &tokens)
+            .await
+            .map_err(|e| Error::Store(e.0))?;
+        *self.inner.current.write().expect("token cache") = Some(Stored {
+            tokens: tokens.clone(),
+            version,
+        });
+        Ok(tokens)
+    }
+
+    /// Revokes the tokens at Procore (which kills both) and forgets them.
+    pub async fn revoke(&self) -> Result<(), Error> {
+        let key = &self.inner.config.token_key;
+        let stored = self
+            .inner
+            .store
+            .load(key)
+            .await
+            .map_err(|e| Error::Store(e.0))?;
+        if let Some(stored) = stored {
+            self.inner
+                .authorizer
+                .revoke(&stored.tokens.access_token)
+                .await?;
+        }
+        self.inner
+            .store
+            .clear(key)
+            .await
+            .map_err(|e| Error::Store(e.0))?;
+        *self.inner.current.write().expect("token cache") = None;
+        Ok(())
+    }
+
+    pub fn rate_budget(&self) -> Option<RateBudget> {
+        self.inner.governor.budget()
+    }
+
+    /// Sends a REST request: fresh token, rate budget, retries; errors typed.
+    pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, Error> {
+        let inner = &self.inner;
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            let access = self.access_token().await?;
+            let response = {
+                let _permit = inner.governor.admit().await;
+                self.send_once(request, &access).await
+            };
+            let retry = |attempt: u32| attempt < inner.config.max_retries;
+            let idempotent = request.method != Method::POST;
+            match response {
+                Ok(response) if response.status.is_success() => return Ok(response),
+                Ok(response) if response.status == StatusCode::UNAUTHORIZED && !refreshed => {
+                    // Revoked or expired early: one refresh, then one more try.
+                    refreshed = true;
+                    self.refresh(Some(&access)).await?;
+                }
+                Ok(response) if matches!(response.status.as_u16(), 429 | 503) && retry(attempt) => {
+                    // Refused before any work was done, so even a POST may go again.
+                    let wait = retry_after(&response.headers)
+                        .unwrap_or_else(|| backoff(inner.config.backoff, attempt));
+                    inner.governor.hold(wait);
+                    attempt += 1;
+                }
+                Ok(response)
+                    if response.status.is_server_error() && idempotent && retry(attempt) =>
+                {
+                    tokio::time::sleep(backoff(inner.config.backoff, attempt)).await;
+                    attempt += 1;
+                }
+                Ok(response) => return Err(error_for(&response)),
+                Err(e)
+                    if retry(attempt) && (e.kind == TransportErrorKind::Connect || idempotent) =>
+                {
+                    tokio::time::sleep(backoff(inner.config.backoff, attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(Error::Transport(e.message)),
+            }
+        }
+    }
+
+    /// A request's JSON answer.
+    pub async fn json(&self, request: &ApiRequest) -> Result<Value, Error> {
+        self.send(request).await?.json()
+    }
+
+    async fn send_once(
+        &self,
+        request: &ApiRequest,
+        access: &Secret,
+    ) -> Result<ApiResponse, crate::transport::TransportError> {
+        let inner = &self.inner;
+        let path = request.path_and_query();
+        let mut url = endpoint(&inner.config.hosts.api, &request.path);
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        let mut builder = http::Request::builder()
+            .method(request.method.clone())
+            .uri(url.as_str())
+            .header(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", access.expose()),
+            )
+            .header("Procore-Company-Id", inner.config.company_id.to_string())
+            .header(http::header::ACCEPT, "application/json");
+        let body = match &request.body {
+            Some(body) => {
+                builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+                serde_json::to_vec(body).unwrap_or_default()
+            }
+            None => Vec::new(),
+        };
+        let started = Instant::now();
+        let outcome = match builder.body(body) {
+            Ok(http_request) => inner.transport.send(http_request).await,
+            Err(e) => Err(crate::transport::TransportError {
+                kind: TransportErrorKind::Other,
+                message: format!("bad request: {e}"),
+            }),
+        };
+        let outcome = outcome.map(|response| {
+            let (parts, body) = response.into_parts();
+            inner.governor.observe(&parts.headers);
+            ApiResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            }
+        });
+        self.log(CallRecord {
+            method: request.method.to_string(),
+            path,
+            status: outcome.as_ref().ok().map(|r| r.status.as_u16()),
+            duration: started.elapsed(),
+            budget: inner.governor.budget(),
+            error: outcome.as_ref().err().map(|e| e.message.clone()),
+        });
+        outcome
+    }
+
+    fn log(&self, record: CallRecord) {
+        if let Some(log) = &self.inner.call_log {
+            log.record(record);
+        }
+    }
+
+    /// The access token to use now, refreshed first if it is about to run out.
+    async fn access_token(&self) -> Result<Secret, Error> {
+        let inner = &self.inner;
+        let now = unix_now();
+        let cached = inner.current.read().expect("token cache").clone();
+        let stored = match cached {
+            Some(stored) => stored,
+            None => {
+                let loaded = inner
+                    .store
+                    .load(&inner.config.token_key)
+                    .await
+                    .map_err(|e| Error::Store(e.0))?
+                    .ok_or(Error::NotAuthorized)?;
+                *inner.current.write().expect("token cache") = Some(loaded.clone());
+                loaded
+            }
+        };
+        if stored
+            .tokens
+            .expires_within(inner.config.refresh_margin, now)
+        {
+            return self.refresh(None).await;
+        }
+        Ok(stored.tokens.access_token)
+    }
+
+    /// Makes sure a usable token is stored, refreshing at most once across every client
+    /// sharing the store. `rejected` is a token Procore refused; without one, the stored
+    /// token is refreshed only if it is about to run out.
+    async fn refresh(&self, rejected: Option<&Secret>) -> Result<Secret, Error> {
+        let inner = &self.inner;
+        let key = inner.config.token_key.as_str();
+        let store = |e: crate::token::StoreError| Error::Store(e.0);
+        let _one_at_a_time = inner.refresh_lock.lock().await;
+        let waited = Instant::now();
+        loop {
+            let stored = inner
+                .store
+                .load(key)
+                .await
+                .map_err(store)?
+                .ok_or(Error::NotAuthorized)?;
+            let usable = rejected.is_none_or(|r| *r != stored.tokens.access_token)
+                && !stored
+                    .tokens
+                    .expires_within(inner.config.refresh_margin, unix_now());
+            if usable {
+                // Someone else refreshed while we waited.
+                *inner.current.write().expect("token cache") = Some(stored.clone());
+                return Ok(stored.tokens.access_token);
+            }
+            let Some(refresh_token) = stored.tokens.refresh_token.clone() else {
+                return Err(Error::AuthorizationExpired);
+            };
+            let until = unix_now() + LEASE.as_secs() as i64;
+            if !inner
+                .store
+                .acquire_lease(key, &inner.holder, until)
+                .await
+                .map_err(store)?
+            {
+                if waited.elapsed() > LEASE {
+                    return Err(Error::Store(
+                        "another refresh has held the lease too long".into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(50) + jitter() / 5).await;
+                continue;
+            }
+            // Holding the lease: if the tokens moved on meanwhile, look again.
+            let current = inner.store.load(key).await.map_err(store)?;
+            if current.as_ref().map(|c| c.version) != Some(stored.version) {
+                inner
+                    .store
+                    .release_lease(key, &inner.holder)
+                    .await
+                    .map_err(store)?;
+                continue;
+            }
+            let started = Instant::now();
+            let outcome = inner.authorizer.refresh(&refresh_token).await;
+            self.log(CallRecord {
+                method: "POST".into(),
+                path: "/oauth/token".into(),
+                status: None,
+                duration: started.elapsed(),
+                budget: None,
+                error: outcome.as_ref().err().map(ToString::to_string),
+            });
+            let tokens = match outcome {
+                Ok(tokens) => tokens,
+                Err(e) => {
+                    inner
+                        .store
+                        .release_lease(key, &inner.holder)
+                        .await
+                        .map_err(store)?;
+                    return Err(e);
+                }
+            };
+            // Stored before use: if this process died now, the others would find it.
+            if !inner
+                .store
+                .save_refreshed(key, &inner.holder, stored.version, &tokens)
+                .await
+                .map_err(store)?
+            {
+                return Err(Error::Store(
+                    "the refresh lease ran out before the new tokens were stored".into(),
+                ));
+            }
+            *inner.current.write().expect("token cache") = Some(Stored {
+                tokens: tokens.clone(),
+                version: stored.version + 1,
+            });
+            return Ok(tokens.access_token);
+        }
+    }
+}
+
+/// Exponential backoff from `base`, with jitter, capped at ten seconds.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exponential = base.saturating_mul(1 << attempt.min(10));
+    exponential.min(Duration::from_secs(10)) + jitter() / 4
+}
+
+/// The typed error for a response that is not a success.
+pub(crate) fn error_for(response: &ApiResponse) -> Error {
+    let (message, fields) = parse_error_body(&response.body);
+    match response.status.as_u16() {
+        401 => Error::Unauthorized,
+        403 => Error::Forbidden {
+            reason: if message.is_empty() {
+                "permission denied".into()
+            } else {
+                message
+            },
+        },
+        404 => Error::NotFound,
+        422 if !fields.is_empty() => Error::Validation { errors: fields },
+        422 => Error::Validation {
+            errors: [("base".to_string(), vec![message])].into(),
+        },
+        429 => Error::RateLimited {
+            retry_after: retry_after(&response.headers),
+        },
+        status @ 500..=599 => Error::Unavailable { status },
+        _ => Error::BadRequest {
+            message: if message.is_empty() {
+                format!("HTTP {}", response.status)
+            } else {
+                message
+            },
+        },
+    }
+}

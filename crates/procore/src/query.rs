@@ -1,0 +1,433 @@
+//! The query API over the [catalogue](crate::catalogue): list, get, create, update and
+//! delete any catalogued object, checked against the catalogue before a request is made.
+//!
+//! A list's filters, search and sort go to Procore where its endpoint supports them (the
+//! catalogue says which) and are otherwise applied here, after reading every page, with
+//! the same rules Procore uses — so a result does not depend on where the work was done.
+
+use std::cmp::Ordering;
+
+use futures::StreamExt;
+use http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::catalogue::{ObjectDef, Operation, Scoped, SortStyle, lookup};
+use crate::{ApiRequest, Client, Error};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Records whose `field` equals any of `values`; a value `from...to` is an inclusive range
+/// (dates and timestamps compare as text, as Procore's `...` ranges do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    pub field: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub filters: Vec<Filter>,
+    /// Free text, matched case-insensitively.
+    pub search: Option<String>,
+    pub sort: Option<(String, Direction)>,
+    /// 1-based page of `limit` records; `None` reads the whole list.
+    pub page: Option<(u64, u64)>,
+    /// Apply filters, search and sort here even where Procore could: to compare the two,
+    /// or to work around an endpoint that misbehaves.
+    pub evaluate_locally: bool,
+}
+
+/// A list's records (one page of them if a page was asked for) and how many match in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    pub records: Vec<Value>,
+    pub total: u64,
+}
+
+/// What goes to Procore and what is left for the client.
+struct Plan<'q> {
+    params: Vec<(String, String)>,
+    local_filters: Vec<&'q Filter>,
+    local_search: Option<&'q str>,
+    local_sort: Option<(&'q str, Direction)>,
+}
+
+impl Plan<'_> {
+    fn all_remote(&self) -> bool {
+        self.local_filters.is_empty() && self.local_search.is_none() && self.local_sort.is_none()
+    }
+}
+
+fn plan<'q>(object: &ObjectDef, query: &'q ListQuery) -> Result<Plan<'q>, Error> {
+    let mut errors = crate::FieldErrors::new();
+    let mut plan = Plan {
+        params: Vec::new(),
+        local_filters: Vec::new(),
+        local_search: None,
+        local_sort: None,
+    };
+    for filter in &query.filters {
+        let Some(field) = object.field(&filter.field) else {
+            errors
+                .entry(filter.field.clone())
+                .or_default()
+                .push(format!("is not a field of {}", object.singular));
+            continue;
+        };
+        match field.filter_param.as_deref() {
+            Some(param) if !query.evaluate_locally => {
+                if let [value] = filter.values.as_slice() {
+                    plan.params.push((param.to_string(), value.clone()));
+                } else {
+                    for value in &filter.values {
+                        plan.params.push((format!("{param}[]"), value.clone()));
+                    }
+                }
+            }
+            _ => plan.local_filters.push(filter),
+        }
+    }
+    if let Some(term) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        match object.search.as_deref() {
+            Some(param) if !query.evaluate_locally => {
+                plan.params.push((param.to_string(), term.to_string()));
+            }
+            _ => plan.local_search = Some(term),
+        }
+    }
+    if let Some((name, direction)) = &query.sort {
+        match object.field(name) {
+            None => errors
+                .entry("sort".into())
+                .or_default()
+                .push(format!("{name} is not a field of {}", object.singular)),
+            Some(field) => match (object.sort, field.sort_param.as_deref()) {
+                (SortStyle::Param, Some(param)) if !query.evaluate_locally => {
+                    let sign = if *direction == Direction::Desc {
+                        "-"
+                    } else {
+                        ""
+                    };
+                    plan.params.push(("sort".into(), format!("{sign}{param}")));
+                }
+                (SortStyle::AttributeDirection, Some(param)) if !query.evaluate_locally => {
+                    plan.params
+                        .push(("sort[attribute]".into(), param.to_string()));
+                    let direction = if *direction == Direction::Desc {
+                        "desc"
+                    } else {
+                        "asc"
+                    };
+                    plan.params
+                        .push(("sort[direction]".into(), direction.into()));
+                }
+                _ => plan.local_sort = Some((name.as_str(), *direction)),
+            },
+        }
+    }
+    if let Some((page, limit)) = query.page
+        && (page == 0 || limit == 0)
+    {
+        errors
+            .entry("page".into())
+            .or_default()
+            .push("page and limit start at 1".into());
+    }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(Error::Validation { errors })
+    }
+}
+
+impl Client {
+    pub async fn list_objects(
+        &self,
+        object: &ObjectDef,
+        scope: &Scoped,
+        query: &ListQuery,
+    ) -> Result<Listing, Error> {
+        let plan = plan(object, query)?;
+        let (path, mut params) = object.operation(Operation::List)?.render(scope)?;
+        params.extend(plan.params.iter().cloned());
+        let request = ApiRequest {
+            method: Method::GET,
+            path,
+            query: params,
+            body: None,
+        };
+        if !object.paged {
+            let records = match self.json(&request).await? {
+                Value::Array(records) => records,
+                single => vec![single],
+            };
+            return Ok(finish(records, &plan, query));
+        }
+        // Everything done by Procore: ask for just the page wanted.
+        if let (true, Some((page, limit))) = (plan.all_remote(), query.page) {
+            let mut request = request;
+            request.query.push(("page".into(), page.to_string()));
+            request.query.push(("per_page".into(), limit.to_string()));
+            let response = self.send(&request).await?;
+            let total = response.header_number("total");
+            let Value::Array(records) = response.json()? else {
+                return Err(Error::Protocol(
+                    "a list answered with something other than an array".into(),
+                ));
+            };
+            let total = total.unwrap_or((page - 1) * limit + records.len() as u64);
+            return Ok(Listing { records, total });
+        }
+        let mut records = Vec::new();
+        let mut pages = self.pages(request);
+        while let Some(page) = pages.next().await {
+            records.extend(page?.records);
+        }
+        Ok(finish(records, &plan, query))
+    }
+
+    pub async fn get_object(
+        &self,
+        object: &ObjectDef,
+        scope: &Scoped,
+        id: u64,
+    ) -> Result<Value, Error> {
+        let scope = Scoped {
+            id: Some(id),
+            ..*scope
+        };
+        let (path, query) = object.operation(Operation::Get)?.render(&scope)?;
+        self.json(&ApiRequest {
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+        })
+        .await
+    }
+
+    /// Creates a record from attributes keyed as the catalogue's write keys.
+    pub async fn create_object(
+        &self,
+        object: &ObjectDef,
+        scope: &Scoped,
+        attributes: Map<String, Value>,
+    ) -> Result<Value, Error> {
+        self.write(object, Operation::Create, scope, attributes)
+            .await
+    }
+
+    pub async fn update_object(
+        &self,
+        object: &ObjectDef,
+        scope: &Scoped,
+        id: u64,
+        attributes: Map<String, Value>,
+    ) -> Result<Value, Error> {
+        let scope = Scoped {
+            id: Some(id),
+            ..*scope
+        };
+        self.write(object, Operation::Update, &scope, attributes)
+            .await
+    }
+
+    pub async fn delete_object(
+        &self,
+        object: &ObjectDef,
+        scope: &Scoped,
+        id: u64,
+    ) -> Result<(), Error> {
+        let scope = Scoped {
+            id: Some(id),
+            ..*scope
+        };
+        let (path, query) = object.operation(Operation::Delete)?.render(&scope)?;
+        self.send(&ApiRequest {
+            method: Method::DELETE,
+            path,
+            query,
+            body: None,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn write(
+        &self,
+        object: &ObjectDef,
+        operation: Operation,
+        scope: &Scoped,
+        attributes: Map<String, Value>,
+    ) -> Result<Value, Error> {
+        let endpoint = object.operation(operation)?;
+        object
+            .validate(operation, &attributes)
+            .map_err(|errors| Error::Validation { errors })?;
+        let (path, query) = endpoint.render(scope)?;
+        let mut body = Map::new();
+        match &object.wrapper {
+            Some(wrapper) => {
+                body.insert(wrapper.clone(), Value::Object(attributes));
+            }
+            None => body = attributes,
+        }
+        if let Some(param) = object.body_scope
+            && let Some(id) = param.value(scope)
+        {
+            body.insert(param.key().into(), id.into());
+        }
+        let method = Method::from_bytes(endpoint.method.as_bytes()).map_err(|_| {
+            Error::Protocol(format!(
+                "the catalogue names an unknown method {}",
+                endpoint.method
+            ))
+        })?;
+        self.json(&ApiRequest {
+            method,
+            path,
+            query,
+            body: Some(Value::Object(body)),
+        })
+        .await
+    }
+}
+
+/// Applies what Procore did not, then cuts the page.
+fn finish(mut records: Vec<Value>, plan: &Plan<'_>, query: &ListQuery) -> Listing {
+    for filter in &plan.local_filters {
+        records.retain(|r| matches_filter(r, &filter.field, &filter.values));
+    }
+    if let Some(term) = plan.local_search {
+        let term = term.to_lowercase();
+        records.retain(|r| mentions(r, &term));
+    }
+    if let Some((field, direction)) = plan.local_sort {
+        sort_records(&mut records, field, direction);
+    }
+    let total = records.len() as u64;
+    if let Some((page, limit)) = query.page {
+        let start = ((page - 1).saturating_mul(limit)).min(total) as usize;
+        let end = (start as u64 + limit).min(total) as usize;
+        records = records.drain(start..end).collect();
+    }
+    Listing { records, total }
+}
+
+/// A scalar as Procore compares it in filters: strings as they are, numbers and booleans
+/// as their JSON text.
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+pub fn matches_filter(record: &Value, field: &str, values: &[String]) -> bool {
+    let Some(actual) = lookup(record, field).and_then(text_of) else {
+        return false;
+    };
+    values.iter().any(|wanted| match wanted.split_once("...") {
+        Some((from, to)) => {
+            // Compare at the precision given: "2026-01-01...2026-01-31" covers timestamps.
+            let len = from.len().max(to.len()).min(actual.len());
+            let head = &actual[..actual
+                .char_indices()
+                .nth(len)
+                .map_or(actual.len(), |(i, _)| i)];
+            head >= from.get(..len.min(from.len())).unwrap_or(from)
+                && head <= to.get(..len.min(to.len())).unwrap_or(to)
+        }
+        None => actual == *wanted,
+    })
+}
+
+/// Free-text search: any string value of the record (nested too) contains the term.
+fn mentions(value: &Value, term: &str) -> bool {
+    match value {
+        Value::String(s) => s.to_lowercase().contains(term),
+        Value::Array(items) => items.iter().any(|v| mentions(v, term)),
+        Value::Object(map) => map.values().any(|v| mentions(v, term)),
+        _ => false,
+    }
+}
+
+/// Procore's order: numbers by value, text case-insensitively, missing values last when
+/// ascending (and so first when descending); ties keep Procore's order.
+pub fn sort_records(records: &mut [Value], field: &str, direction: Direction) {
+    records.sort_by_cached_key(|r| SortKey::of(lookup(r, field)));
+    if direction == Direction::Desc {
+        // Reversing keeps equal keys in reverse order; stable descending means reversing
+        // runs of equal keys back.
+        records.reverse();
+        let mut start = 0;
+        while start < records.len() {
+            let key = SortKey::of(lookup(&records[start], field));
+            let mut end = start + 1;
+            while end < records.len() && SortKey::of(lookup(&records[end], field)) == key {
+                end += 1;
+            }
+            records[start..end].reverse();
+            start = end;
+        }
+    }
+}
+
+/// Numbers before text before missing values. JSON numbers are never NaN, so the
+/// order is total.
+#[derive(PartialEq)]
+enum SortKey {
+    Number(f64),
+    Text(String),
+    Missing,
+}
+
+impl Eq for SortKey {}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (SortKey::Number(a), SortKey::Number(b)) => a.total_cmp(b),
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+}
+
+impl SortKey {
+    fn rank(&self) -> u8 {
+        match self {
+            SortKey::Number(_) => 0,
+            SortKey::Text(_) => 1,
+            SortKey::Missing => 2,
+        }
+    }
+
+    fn of(value: Option<&Value>) -> SortKey {
+        match value {
+            Some(Value::Number(n)) => n.as_f64().map_or(SortKey::Missing, SortKey::Number),
+            Some(v) => text_of(v).map_or(SortKey::Missing, |t| SortKey::Text(t.to_lowercase())),
+            None => SortKey::Missing,
+        }
+    }
+}
