@@ -5,6 +5,8 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -82,6 +84,76 @@ impl SecretKey {
     }
 }
 
+/// Seals values stored at rest (Procore tokens) with XChaCha20-Poly1305. Each sealed value
+/// is bound to the key it is stored under, so a copy moved to another record fails to open.
+#[derive(Clone)]
+pub struct TokenCipher(XChaCha20Poly1305);
+
+impl std::fmt::Debug for TokenCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenCipher(***)")
+    }
+}
+
+/// Says only that opening failed: which check failed would help nobody but an attacker.
+#[derive(Debug, thiserror::Error)]
+#[error("sealed value cannot be opened with this key")]
+pub struct OpenError;
+
+impl TokenCipher {
+    /// The label keeps this key apart from anything else derived from the secret key, which
+    /// also signs and derives other values; a new purpose takes a new label.
+    const DOMAIN: &'static [u8] = b"trestle/token-cipher/v1";
+    const NONCE_LEN: usize = 24;
+
+    pub fn new(secret: &SecretKey) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(Self::DOMAIN);
+        hasher.update(secret.bytes());
+        let key = hasher.finalize();
+        TokenCipher(XChaCha20Poly1305::new(&key))
+    }
+
+    /// Base64 of nonce and ciphertext. The nonce is random: 24 bytes make a collision
+    /// negligible however many values one key seals.
+    pub fn encrypt(&self, key: &str, plaintext: &[u8]) -> String {
+        let mut nonce = [0u8; Self::NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .0
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: key.as_bytes(),
+                },
+            )
+            // Only fails for inputs beyond 256 GiB.
+            .expect("plaintext within XChaCha20-Poly1305 limits");
+        let mut out = Vec::with_capacity(Self::NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        STANDARD.encode(out)
+    }
+
+    pub fn decrypt(&self, key: &str, text: &str) -> Result<Vec<u8>, OpenError> {
+        let bytes = STANDARD.decode(text).map_err(|_| OpenError)?;
+        if bytes.len() < Self::NONCE_LEN {
+            return Err(OpenError);
+        }
+        let (nonce, sealed) = bytes.split_at(Self::NONCE_LEN);
+        self.0
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: key.as_bytes(),
+                },
+            )
+            .map_err(|_| OpenError)
+    }
+}
+
 /// An unguessable token for a cookie or link (256 bits, URL-safe).
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -146,5 +218,71 @@ mod tests {
             otp.chars()
                 .all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c))
         );
+    }
+
+    #[test]
+    fn sealed_values_open_only_under_their_key() {
+        let cipher = TokenCipher::new(&SecretKey::generate());
+        let sealed = cipher.encrypt("ds-1", b"access and refresh");
+        assert_eq!(
+            cipher.decrypt("ds-1", &sealed).unwrap(),
+            b"access and refresh"
+        );
+        assert!(cipher.decrypt("ds-2", &sealed).is_err(), "bound to its key");
+        assert!(
+            TokenCipher::new(&SecretKey::generate())
+                .decrypt("ds-1", &sealed)
+                .is_err(),
+            "another installation's key"
+        );
+        assert!(cipher.decrypt("ds-1", "not base64!").is_err());
+        assert!(
+            cipher.decrypt("ds-1", "c2hvcnQ=").is_err(),
+            "shorter than a nonce"
+        );
+    }
+
+    #[test]
+    fn any_changed_byte_is_detected() {
+        let cipher = TokenCipher::new(&SecretKey::generate());
+        let sealed = STANDARD.decode(cipher.encrypt("ds", b"tokens")).unwrap();
+        for i in 0..sealed.len() {
+            let mut tampered = sealed.clone();
+            tampered[i] ^= 0x01;
+            assert!(
+                cipher.decrypt("ds", &STANDARD.encode(&tampered)).is_err(),
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_seal_uses_a_new_nonce() {
+        let cipher = TokenCipher::new(&SecretKey::generate());
+        let a = cipher.encrypt("ds", b"same");
+        let b = cipher.encrypt("ds", b"same");
+        assert_ne!(a, b);
+        assert_ne!(
+            STANDARD.decode(&a).unwrap()[..24],
+            STANDARD.decode(&b).unwrap()[..24]
+        );
+    }
+
+    #[test]
+    fn the_cipher_key_is_not_the_secret_key() {
+        let secret = SecretKey::generate();
+        let sealed = STANDARD
+            .decode(TokenCipher::new(&secret).encrypt("ds", b"tokens"))
+            .unwrap();
+        let (nonce, body) = sealed.split_at(24);
+        let raw = XChaCha20Poly1305::new(secret.bytes().into());
+        let opened = raw.decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: body,
+                aad: b"ds",
+            },
+        );
+        assert!(opened.is_err());
     }
 }

@@ -3,6 +3,7 @@
 //! never sees them.
 
 mod people;
+mod procore_tokens;
 mod sessions;
 mod throttle;
 
@@ -15,14 +16,21 @@ use super::config::{DatabaseConfig, DatabaseEndpoint};
 use crate::error::AppError;
 
 pub use people::Credentials;
+pub use procore_tokens::SurrealTokenStore;
 pub use sessions::SessionRecord;
 pub use throttle::Throttle;
 
 /// The schema, in the order it is applied.
-const SCHEMA: &[(&str, &str)] = &[(
-    "001_people",
-    include_str!("../../../schema/001_people.surql"),
-)];
+const SCHEMA: &[(&str, &str)] = &[
+    (
+        "001_people",
+        include_str!("../../../schema/001_people.surql"),
+    ),
+    (
+        "002_procore_tokens",
+        include_str!("../../../schema/002_procore_tokens.surql"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
