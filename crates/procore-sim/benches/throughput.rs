@@ -86,7 +86,7 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let mut config = SimConfig {
+        let config = SimConfig {
             rate_limits: Limits {
                 hourly: u32::MAX,
                 spike: u32::MAX,
@@ -94,7 +94,6 @@ fn main() {
             scale: SCALE,
             ..SimConfig::default()
         };
-        config.redirect_uris.push(common::REDIRECT.into());
         let sim = common::Sim::start_with(config).await;
         let app = router(sim.sim.clone());
         let base = sim.base.clone();

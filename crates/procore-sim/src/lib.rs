@@ -13,6 +13,7 @@ pub mod ratelimit;
 pub mod rest;
 mod rfis;
 pub mod seed;
+pub mod testing;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -235,10 +235,11 @@ async fn scale_adds_a_project_with_that_many_rfis_the_same_for_the_same_seed() {
     assert!(Dataset::seed(7, 0).project(SCALE_PROJECT_ID).is_none());
 
     // Read through the API, page by page, every record comes back exactly once.
-    let mut config = procore_sim::SimConfig::default();
-    config.redirect_uris.push(REDIRECT.into());
-    config.scale = 2500;
-    let sim = Sim::start_with(config).await;
+    let sim = Sim::start_with(procore_sim::SimConfig {
+        scale: 2500,
+        ..Default::default()
+    })
+    .await;
     let token = sim.tokens().await["access_token"]
         .as_str()
         .unwrap()

@@ -1,49 +1,35 @@
 //! A simulator on a random loopback port, and the steps every test repeats.
 #![allow(dead_code)] // each test file uses a different part
 
-use std::sync::Arc;
+use std::ops::Deref;
 
-use procore_sim::{SimConfig, Simulator, router};
+use procore_sim::SimConfig;
+pub use procore_sim::testing::{TEST_REDIRECT as REDIRECT, TestSim};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
-pub const REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
 pub const SANDBOX: &str = "developer-sandbox";
 pub const SANDBOX_ID: &str = "trestle-sandbox";
 pub const SANDBOX_SECRET: &str = "sandbox-secret";
 
-pub struct Sim {
-    pub base: String,
-    pub sim: Arc<Simulator>,
-    pub http: reqwest::Client,
+/// [`TestSim`] with the OAuth steps these tests spell out by hand.
+pub struct Sim(TestSim);
+
+impl Deref for Sim {
+    type Target = TestSim;
+
+    fn deref(&self) -> &TestSim {
+        &self.0
+    }
 }
 
 impl Sim {
     pub async fn start() -> Sim {
-        let mut config = SimConfig::default();
-        config.redirect_uris.push(REDIRECT.into());
-        Sim::start_with(config).await
+        Sim::start_with(SimConfig::default()).await
     }
 
     pub async fn start_with(config: SimConfig) -> Sim {
-        let sim = Simulator::new(config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = router(sim.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Sim {
-            base: format!("http://{addr}"),
-            sim,
-            http: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-        }
-    }
-
-    pub fn url(&self, env: &str, path: &str) -> String {
-        format!("{}/{env}{path}", self.base)
+        Sim(TestSim::start(config).await)
     }
 
     pub fn authorize_url(&self, env: &str, client_id: &str, redirect: &str, state: &str) -> String {
@@ -56,51 +42,9 @@ impl Sim {
 
     /// Signs in on the login form and answers the consent step; returns the redirect.
     pub async fn consent(&self, env: &str, client_id: &str, state: &str, allow: bool) -> url::Url {
-        let login = self
-            .http
-            .get(self.authorize_url(env, client_id, REDIRECT, state))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(login.status(), StatusCode::OK);
-        assert!(login.text().await.unwrap().contains("name=\"password\""));
-        let consent = self
-            .http
-            .post(self.url(env, "/oauth/authorize"))
-            .form(&[
-                ("step", "login"),
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", REDIRECT),
-                ("state", state),
-                ("email", "sandbox+arch@example.com"),
-                ("password", "sandbox"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(consent.status(), StatusCode::OK);
-        let html = consent.text().await.unwrap();
-        assert!(html.contains("Test Architect"));
-        let ticket = html
-            .split("name=\"ticket\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("consent ticket")
-            .to_string();
-        let decided = self
-            .http
-            .post(self.url(env, "/oauth/authorize"))
-            .form(&[
-                ("step", "consent"),
-                ("ticket", &ticket),
-                ("decision", if allow { "allow" } else { "deny" }),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert!(decided.status().is_redirection(), "{}", decided.status());
-        url::Url::parse(decided.headers()["location"].to_str().unwrap()).unwrap()
+        let authorize = url::Url::parse(&self.authorize_url(env, client_id, REDIRECT, state))
+            .expect("authorize URL");
+        self.consent_at(&authorize, allow).await
     }
 
     pub async fn code(&self, state: &str) -> String {
