@@ -357,6 +357,9 @@ pub struct FieldDef {
     /// The `filters[…]` key that filters the list by this field server-side.
     #[serde(default)]
     pub filter_param: Option<String>,
+    /// Text that Procore orders by its numeric value (RFI numbers: "2" before "10").
+    #[serde(default)]
+    pub sorts_numerically: bool,
 }
 
 impl FieldDef {

@@ -12,7 +12,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::catalogue::{ObjectDef, Operation, Scoped, SortStyle, lookup};
+use crate::catalogue::{FieldDef, ObjectDef, Operation, Scoped, SortStyle, lookup};
 use crate::{ApiRequest, Client, Error};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +56,7 @@ struct Plan<'q> {
     params: Vec<(String, String)>,
     local_filters: Vec<&'q Filter>,
     local_search: Option<&'q str>,
-    local_sort: Option<(&'q str, Direction)>,
+    local_sort: Option<(&'q FieldDef, Direction)>,
 }
 
 impl Plan<'_> {
@@ -65,7 +65,7 @@ impl Plan<'_> {
     }
 }
 
-fn plan<'q>(object: &ObjectDef, query: &'q ListQuery) -> Result<Plan<'q>, Error> {
+fn plan<'q>(object: &'q ObjectDef, query: &'q ListQuery) -> Result<Plan<'q>, Error> {
     let mut errors = crate::FieldErrors::new();
     let mut plan = Plan {
         params: Vec::new(),
@@ -133,7 +133,7 @@ fn plan<'q>(object: &ObjectDef, query: &'q ListQuery) -> Result<Plan<'q>, Error>
                     plan.params
                         .push(("sort[direction]".into(), direction.into()));
                 }
-                _ => plan.local_sort = Some((name.as_str(), *direction)),
+                _ => plan.local_sort = Some((field, *direction)),
             },
         }
     }
@@ -366,19 +366,20 @@ fn mentions(value: &Value, term: &str) -> bool {
     }
 }
 
-/// Procore's order: numbers by value, text case-insensitively, missing values last when
-/// ascending (and so first when descending); ties keep Procore's order.
-pub fn sort_records(records: &mut [Value], field: &str, direction: Direction) {
-    records.sort_by_cached_key(|r| SortKey::of(lookup(r, field)));
+/// Procore's order: numbers by value, text case-insensitively (or by value, for text
+/// Procore orders numerically), missing values last when ascending (and so first when
+/// descending); ties keep Procore's order.
+pub fn sort_records(records: &mut [Value], field: &FieldDef, direction: Direction) {
+    let key = |record: &Value| SortKey::of(field.read(record), field.sorts_numerically);
+    records.sort_by_cached_key(key);
     if direction == Direction::Desc {
-        // Reversing keeps equal keys in reverse order; stable descending means reversing
-        // runs of equal keys back.
+        // Reversing also reverses runs of equal keys; put those back in Procore's order.
         records.reverse();
         let mut start = 0;
         while start < records.len() {
-            let key = SortKey::of(lookup(&records[start], field));
+            let run = key(&records[start]);
             let mut end = start + 1;
-            while end < records.len() && SortKey::of(lookup(&records[end], field)) == key {
+            while end < records.len() && key(&records[end]) == run {
                 end += 1;
             }
             records[start..end].reverse();
@@ -423,9 +424,12 @@ impl SortKey {
         }
     }
 
-    fn of(value: Option<&Value>) -> SortKey {
+    fn of(value: Option<&Value>, numeric_text: bool) -> SortKey {
         match value {
             Some(Value::Number(n)) => n.as_f64().map_or(SortKey::Missing, SortKey::Number),
+            Some(Value::String(s)) if numeric_text && s.trim().parse::<f64>().is_ok() => {
+                s.trim().parse().map_or(SortKey::Missing, SortKey::Number)
+            }
             Some(v) => text_of(v).map_or(SortKey::Missing, |t| SortKey::Text(t.to_lowercase())),
             None => SortKey::Missing,
         }
