@@ -608,4 +608,61 @@ mod tests {
         let row = raw(&store, "ds").await.unwrap();
         assert_eq!((row.lease_holder, row.lease_until), (None, None));
     }
+
+    /// Two clients on one database, as two server processes would be: Procore refuses the
+    /// access token and 200 calls between them cause exactly one refresh, whose new pair
+    /// both then use.
+    #[tokio::test]
+    async fn two_clients_on_one_database_refresh_once() {
+        use procore::{ApiRequest, Client, ClientConfig, Hosts, OAuthApp, TokenStore};
+        use procore_sim::testing::{TEST_REDIRECT, TestSim, roomy};
+
+        let sim = TestSim::start(roomy()).await;
+        sim.sim.update_config(|c| c.access_token_ttl = 1);
+        let api = url::Url::parse(&sim.url("developer-sandbox", "")).unwrap();
+        let config = ClientConfig::new(
+            Hosts {
+                login: api.clone(),
+                api,
+            },
+            OAuthApp {
+                client_id: "trestle-sandbox".into(),
+                client_secret: Secret::new("sandbox-secret"),
+                redirect_uri: url::Url::parse(TEST_REDIRECT).unwrap(),
+            },
+            procore_sim::data::SANDBOX_COMPANY_ID,
+            "data-source-1",
+        );
+        let tokens = Arc::new(token_store().await);
+        let client = |tokens: Arc<SurrealTokenStore>| {
+            let transport = Arc::new(procore::transport::ReqwestTransport::default());
+            Client::new(config.clone(), tokens, transport).unwrap()
+        };
+        let first = client(tokens.clone());
+        let code = sim.code_for(&first.authorizer().authorize_url("s")).await;
+        first.authorize(&code).await.unwrap();
+        // Only Procore's 401 may reveal that the token ended: the store says it is good.
+        let mut stored = tokens.load("data-source-1").await.unwrap().unwrap();
+        stored.tokens.expires_at += 3600;
+        tokens.save("data-source-1", &stored.tokens).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let (first, second) = (client(tokens.clone()), client(tokens.clone()));
+
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let client = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            calls.spawn(async move { client.send(&ApiRequest::get("/rest/v1.0/me")).await });
+        }
+        while let Some(result) = calls.join_next().await {
+            if let Err(e) = result.expect("call task") {
+                panic!("a call failed: {e}");
+            }
+        }
+        assert_eq!(sim.sim.counters().refreshes, 1);
+        assert_eq!(sim.sim.counters().failed_refreshes, 0);
+    }
 }
