@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod data_source;
 pub mod error;
 pub mod model;
 #[cfg(feature = "ssr")]

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use app::server::AppState;
 use app::server::auth::{self, RequestSession};
-use app::server::config::Config;
+use app::server::config::{Config, SIMULATOR_PATH};
 use app::server::crypto::SecretKey;
+use app::server::procore::Procore;
 use app::server::store::Store;
 use app::{App, shell};
 use axum::Router;
@@ -57,9 +58,11 @@ pub async fn build(
             config.admin.email
         );
     }
+    let config = Arc::new(config);
     let state = AppState {
         leptos_options,
-        config: Arc::new(config),
+        procore: Procore::new(config.clone(), store.clone(), &secret_key),
+        config,
         store,
         secret_key,
     };
@@ -76,8 +79,13 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let public_origin = origin::Origin::of(&state.config.public_url);
-    Router::new()
+    let mut router = Router::new()
         .route("/health", get(|| async { "ok" }))
+        .merge(app::server::oauth_flow::routes());
+    if state.config.procore.simulator {
+        router = router.nest_service(SIMULATOR_PATH, simulator(&state.config));
+    }
+    router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -92,6 +100,16 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
+}
+
+/// The built-in Procore simulator for the default run, without its `/_sim` switches,
+/// registered to send people back to this server.
+fn simulator(config: &Config) -> Router {
+    let sim = procore_sim::Simulator::new(procore_sim::SimConfig {
+        redirect_uris: vec![config.oauth_redirect_uri().to_string()],
+        ..procore_sim::SimConfig::default()
+    });
+    procore_sim::api_router(sim)
 }
 
 /// Binds and serves until ctrl-c / SIGTERM. Returns the bound address through `on_bound`
@@ -110,6 +128,7 @@ pub async fn serve(
         .local_addr()
         .map_err(|source| StartError::Listen { addr, source })?;
     auth::spawn_session_sweeper(state.store.clone());
+    app::server::procore::spawn_sweeper(state.store.clone());
     on_bound(bound);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

@@ -1,109 +1,11 @@
 //! The real server over real HTTP, on an in-memory database: sign-in, sessions, role
 //! checks on server functions, throttling and the cross-origin guard.
 
-use std::net::SocketAddr;
+mod common;
 
-use app::server::config::Config;
-use leptos::config::LeptosOptions;
+use common::*;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
-
-const ADMIN_EMAIL: &str = "admin@example.com";
-const ADMIN_PASSWORD: &str = "admin password 1";
-
-struct Server {
-    addr: SocketAddr,
-}
-
-impl Server {
-    async fn start() -> Server {
-        let config = Config::from_sources(
-            None,
-            [
-                ("TRESTLE_LISTEN", "127.0.0.1:0"),
-                ("TRESTLE_DATABASE__URL", "mem://"),
-                (
-                    "TRESTLE_SECRET__KEY",
-                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                ),
-                ("TRESTLE_ADMIN__EMAIL", ADMIN_EMAIL),
-                ("TRESTLE_ADMIN__PASSWORD", ADMIN_PASSWORD),
-            ]
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-        )
-        .unwrap();
-        let options = LeptosOptions::builder().output_name("trestle").build();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            server::serve(config, options, |addr| {
-                let _ = tx.send(addr);
-            })
-            .await
-            .expect("server runs");
-        });
-        Server {
-            addr: rx.await.expect("server bound"),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// A browser-like client: keeps cookies, does not follow redirects.
-    fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .unwrap()
-    }
-
-    async fn sign_in(
-        &self,
-        client: &reqwest::Client,
-        email: &str,
-        password: &str,
-    ) -> reqwest::Response {
-        client
-            .post(self.url("/api/sign_in"))
-            .form(&[("email", email), ("password", password)])
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn call(&self, client: &reqwest::Client, name: &str, body: Value) -> reqwest::Response {
-        client
-            .post(self.url(&format!("/api/{name}")))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn list_users(&self, client: &reqwest::Client) -> reqwest::Response {
-        client
-            .post(self.url("/api/list_users"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
-/// Runs one test on its own runtime. The server it starts keeps running in the background,
-/// so the runtime is shut down with a deadline instead of waiting for every task to end.
-fn run(test: impl std::future::Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(10 << 20)
-        .build()
-        .unwrap();
-    runtime.block_on(test);
-    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
-}
 
 #[test]
 fn sign_in_opens_a_session_and_sign_out_closes_it() {

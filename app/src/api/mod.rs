@@ -2,6 +2,7 @@
 //! and role on the server before it touches data, then calls into [`crate::server`].
 
 pub mod auth;
+pub mod data_sources;
 pub mod people;
 
 #[cfg(feature = "ssr")]

@@ -12,6 +12,8 @@ use figment::value::Value;
 use serde::Deserialize;
 use url::Url;
 
+use crate::data_source::Environment;
+
 pub const ENV_PREFIX: &str = "TRESTLE_";
 /// Names the config file; not itself a setting.
 pub const CONFIG_FILE_VAR: &str = "TRESTLE_CONFIG";
@@ -134,6 +136,9 @@ pub struct ProcoreConfig {
     pub production_client: Option<OAuthClient>,
     /// Valid for Developer Sandbox.
     pub sandbox_client: Option<OAuthClient>,
+    /// Serve the built-in Procore simulator under `/procore-sim` and point every
+    /// environment at it. On by default until real client credentials are configured.
+    pub simulator: bool,
 }
 
 /// The first administrator, created when the database has no users.
@@ -160,7 +165,70 @@ pub struct Config {
     pub procore: ProcoreConfig,
 }
 
+/// Where one environment's OAuth and REST calls go, and the app credentials they use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcoreEndpoint {
+    pub login_host: Url,
+    pub api_host: Url,
+    pub client: Option<OAuthClient>,
+}
+
+/// The path the built-in simulator is served under.
+pub const SIMULATOR_PATH: &str = "/procore-sim";
+
 impl Config {
+    /// Where Procore sends people back after they allow or deny access.
+    pub fn oauth_redirect_uri(&self) -> Url {
+        let mut url = self.public_url.clone();
+        url.set_path("/oauth/callback");
+        url.set_query(None);
+        url
+    }
+
+    /// The hosts and credentials of `environment`: the configured ones, or the built-in
+    /// simulator's when it is on.
+    pub fn procore_endpoint(&self, environment: Environment) -> ProcoreEndpoint {
+        let sim_env = match environment {
+            Environment::Live => procore_sim::Environment::Live,
+            Environment::MonthlySandbox => procore_sim::Environment::MonthlySandbox,
+            Environment::DeveloperSandbox => procore_sim::Environment::DeveloperSandbox,
+        };
+        if self.procore.simulator {
+            let mut host = self.public_url.clone();
+            host.set_path(&format!("{SIMULATOR_PATH}/{}", sim_env.prefix()));
+            host.set_query(None);
+            let defaults = procore_sim::SimConfig::default();
+            let credentials = match sim_env.client_pair() {
+                procore_sim::ClientPair::Production => defaults.production,
+                procore_sim::ClientPair::Sandbox => defaults.sandbox,
+            };
+            return ProcoreEndpoint {
+                login_host: host.clone(),
+                api_host: host,
+                client: Some(OAuthClient {
+                    client_id: credentials.client_id,
+                    client_secret: Secret::new(credentials.client_secret),
+                }),
+            };
+        }
+        let (hosts, client) = match environment {
+            Environment::Live => (&self.procore.live, &self.procore.production_client),
+            Environment::MonthlySandbox => (
+                &self.procore.monthly_sandbox,
+                &self.procore.production_client,
+            ),
+            Environment::DeveloperSandbox => (
+                &self.procore.developer_sandbox,
+                &self.procore.sandbox_client,
+            ),
+        };
+        ProcoreEndpoint {
+            login_host: hosts.login_host.clone(),
+            api_host: hosts.api_host.clone(),
+            client: client.clone(),
+        }
+    }
+
     /// Serves https, so cookies must be `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
@@ -268,6 +336,7 @@ struct RawProcore {
     developer_sandbox: Option<ProcoreHosts>,
     production_client: Option<OAuthClient>,
     sandbox_client: Option<OAuthClient>,
+    simulator: Option<bool>,
 }
 
 fn hosts(login: &str, api: &str) -> ProcoreHosts {
@@ -382,6 +451,9 @@ impl RawConfig {
                     "https://sandbox.procore.com",
                 )
             }),
+            simulator: self.procore.simulator.unwrap_or(
+                self.procore.production_client.is_none() && self.procore.sandbox_client.is_none(),
+            ),
             production_client: self.procore.production_client,
             sandbox_client: self.procore.sandbox_client,
         };

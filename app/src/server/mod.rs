@@ -3,7 +3,10 @@
 pub mod auth;
 pub mod config;
 pub mod crypto;
+pub mod data_sources;
+pub mod oauth_flow;
 pub mod password;
+pub mod procore;
 pub mod state;
 pub mod store;
 

@@ -7,6 +7,7 @@ use leptos::config::LeptosOptions;
 
 use super::config::Config;
 use super::crypto::SecretKey;
+use super::procore::Procore;
 use super::store::Store;
 
 #[derive(Clone, FromRef)]
@@ -15,6 +16,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub secret_key: SecretKey,
+    pub procore: Procore,
 }
 
 impl AppState {
@@ -24,11 +26,15 @@ impl AppState {
 
     /// A state over a fresh in-memory database, for tests.
     pub async fn for_tests() -> AppState {
+        let config = Arc::new(Config::for_tests());
+        let store = Store::memory().await.expect("in-memory store");
+        let secret_key = SecretKey::generate();
         AppState {
             leptos_options: LeptosOptions::builder().output_name("trestle").build(),
-            config: Arc::new(Config::for_tests()),
-            store: Store::memory().await.expect("in-memory store"),
-            secret_key: SecretKey::generate(),
+            procore: Procore::new(config.clone(), store.clone(), &secret_key),
+            config,
+            store,
+            secret_key,
         }
     }
 }

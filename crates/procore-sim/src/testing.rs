@@ -58,59 +58,9 @@ impl TestSim {
         format!("{}/{env}{path}", self.base)
     }
 
-    /// What a user's browser does with an authorize URL: open the sign-in form, sign in as
-    /// [`TEST_USER`], then allow (or deny). Returns where Procore redirects to.
+    /// What a user's browser does with an authorize URL: see [`consent`].
     pub async fn consent_at(&self, authorize: &Url, allow: bool) -> Url {
-        let login = self
-            .http
-            .get(authorize.as_str())
-            .send()
-            .await
-            .expect("authorize page");
-        assert_eq!(login.status(), 200, "the sign-in form");
-        let html = login.text().await.expect("sign-in form");
-        assert!(html.contains("name=\"password\""), "a sign-in form: {html}");
-        let mut post_to = authorize.clone();
-        post_to.set_query(None);
-        let mut form: Vec<(String, String)> = authorize
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        form.push(("step".into(), "login".into()));
-        form.push(("email".into(), TEST_USER.0.into()));
-        form.push(("password".into(), TEST_USER.1.into()));
-        let consent = self
-            .http
-            .post(post_to.as_str())
-            .form(&form)
-            .send()
-            .await
-            .expect("sign in");
-        assert_eq!(consent.status(), 200, "the consent step");
-        let html = consent.text().await.expect("consent page");
-        let ticket = html
-            .split("name=\"ticket\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("a consent ticket in {html}"))
-            .to_string();
-        let decision = if allow { "allow" } else { "deny" };
-        let decided = self
-            .http
-            .post(post_to.as_str())
-            .form(&[
-                ("step", "consent"),
-                ("ticket", ticket.as_str()),
-                ("decision", decision),
-            ])
-            .send()
-            .await
-            .expect("consent");
-        assert!(decided.status().is_redirection(), "{}", decided.status());
-        let location = decided.headers()["location"]
-            .to_str()
-            .expect("a text Location");
-        Url::parse(location).expect("a URL in Location")
+        consent(&self.http, authorize, allow).await
     }
 
     /// The `code` of an allowed authorization, checking that `state` came back.
@@ -138,4 +88,57 @@ impl TestSim {
             .copied()
             .unwrap_or(0)
     }
+}
+
+/// What a user's browser does with an authorize URL: open the sign-in form, sign in as
+/// [`TEST_USER`], then allow (or deny). Returns where Procore redirects to. `http` must not
+/// follow redirects.
+pub async fn consent(http: &reqwest::Client, authorize: &Url, allow: bool) -> Url {
+    let login = http
+        .get(authorize.as_str())
+        .send()
+        .await
+        .expect("authorize page");
+    assert_eq!(login.status(), 200, "the sign-in form");
+    let html = login.text().await.expect("sign-in form");
+    assert!(html.contains("name=\"password\""), "a sign-in form: {html}");
+    let mut post_to = authorize.clone();
+    post_to.set_query(None);
+    let mut form: Vec<(String, String)> = authorize
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    form.push(("step".into(), "login".into()));
+    form.push(("email".into(), TEST_USER.0.into()));
+    form.push(("password".into(), TEST_USER.1.into()));
+    let consent = http
+        .post(post_to.as_str())
+        .form(&form)
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(consent.status(), 200, "the consent step");
+    let html = consent.text().await.expect("consent page");
+    let ticket = html
+        .split("name=\"ticket\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a consent ticket in {html}"))
+        .to_string();
+    let decision = if allow { "allow" } else { "deny" };
+    let decided = http
+        .post(post_to.as_str())
+        .form(&[
+            ("step", "consent"),
+            ("ticket", ticket.as_str()),
+            ("decision", decision),
+        ])
+        .send()
+        .await
+        .expect("consent");
+    assert!(decided.status().is_redirection(), "{}", decided.status());
+    let location = decided.headers()["location"]
+        .to_str()
+        .expect("a text Location");
+    Url::parse(location).expect("a URL in Location")
 }

@@ -110,6 +110,14 @@ impl ConnectionReport {
     }
 }
 
+/// What a passed step learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Passed {
+    Token(Identity),
+    Company { name: String },
+    AppInstalled,
+}
+
 impl Client {
     /// Runs the three checks in order, stopping at the first failure. `progress` hears
     /// each step's outcome as it ends.
@@ -123,27 +131,14 @@ impl Client {
             identity: None,
             company_name: None,
         };
-        let company_id = self.config().company_id;
         for step in Step::ALL {
-            let outcome = match step {
-                Step::Token => self.identity(company_id).await.map(|identity| {
-                    report.identity = Some(identity);
-                }),
-                Step::Company => self.company(company_id).await.map(|name| {
-                    report.company_name = Some(name);
-                }),
-                Step::AppInstalled => self
-                    .send(
-                        &ApiRequest::get("/rest/v1.1/projects")
-                            .query("company_id", company_id.to_string())
-                            .query("per_page", "1"),
-                    )
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| Cause::of(&e)),
-            };
-            match outcome {
-                Ok(()) => {
+            match self.check(step).await {
+                Ok(passed) => {
+                    match passed {
+                        Passed::Token(identity) => report.identity = Some(identity),
+                        Passed::Company { name } => report.company_name = Some(name),
+                        Passed::AppInstalled => {}
+                    }
                     progress(step, None);
                     report.passed.push(step);
                 }
@@ -155,6 +150,27 @@ impl Client {
             }
         }
         report
+    }
+
+    /// One check on its own, for callers that show each as it ends.
+    pub async fn check(&self, step: Step) -> Result<Passed, Cause> {
+        let company_id = self.config().company_id;
+        match step {
+            Step::Token => self.identity(company_id).await.map(Passed::Token),
+            Step::Company => self
+                .company(company_id)
+                .await
+                .map(|name| Passed::Company { name }),
+            Step::AppInstalled => self
+                .send(
+                    &ApiRequest::get("/rest/v1.1/projects")
+                        .query("company_id", company_id.to_string())
+                        .query("per_page", "1"),
+                )
+                .await
+                .map(|_| Passed::AppInstalled)
+                .map_err(|e| Cause::of(&e)),
+        }
     }
 
     async fn identity(&self, company_id: u64) -> Result<Identity, Cause> {

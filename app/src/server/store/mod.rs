@@ -2,6 +2,7 @@
 //! [`crate::model`]. SurrealDB types never leave this module, so the browser build
 //! never sees them.
 
+mod data_sources;
 mod people;
 mod procore_tokens;
 mod sessions;
@@ -15,6 +16,7 @@ use surrealdb::types::{RecordId, RecordIdKey};
 use super::config::{DatabaseConfig, DatabaseEndpoint};
 use crate::error::AppError;
 
+pub use data_sources::{OAuthState, SourceRecord};
 pub use people::Credentials;
 pub use procore_tokens::SurrealTokenStore;
 pub use sessions::SessionRecord;
@@ -29,6 +31,10 @@ const SCHEMA: &[(&str, &str)] = &[
     (
         "002_procore_tokens",
         include_str!("../../../schema/002_procore_tokens.surql"),
+    ),
+    (
+        "003_data_sources",
+        include_str!("../../../schema/003_data_sources.surql"),
     ),
 ];
 

@@ -1,0 +1,214 @@
+//! Trestle's side of the Procore connection: one [`procore::Client`] per data source (so
+//! its rate budget and single-flight refresh are shared by every request in this process),
+//! tokens sealed in SurrealDB, and each call written to the data source's call log.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use procore::transport::{ReqwestTransport, Transport};
+use procore::{Authorizer, CallLog, CallRecord, Client, ClientConfig, Hosts, OAuthApp};
+
+use super::config::Config;
+use super::crypto::{SecretKey, TokenCipher};
+use super::store::{SourceRecord, Store, SurrealTokenStore};
+use crate::data_source::{CallLogEntry, Environment};
+use crate::error::AppError;
+
+#[derive(Clone)]
+pub struct Procore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<Config>,
+    store: Store,
+    tokens: Arc<SurrealTokenStore>,
+    transport: Arc<dyn Transport>,
+    /// Keyed by data source; a client is only reused for the same environment and company.
+    clients: Mutex<HashMap<String, (Environment, u64, Client)>>,
+}
+
+impl Procore {
+    pub fn new(config: Arc<Config>, store: Store, key: &SecretKey) -> Procore {
+        let tokens = Arc::new(SurrealTokenStore::new(store.clone(), TokenCipher::new(key)));
+        Procore {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                tokens,
+                transport: Arc::new(ReqwestTransport::default()),
+                clients: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn app(&self, environment: Environment) -> Result<(Hosts, OAuthApp), AppError> {
+        let endpoint = self.inner.config.procore_endpoint(environment);
+        let Some(client) = endpoint.client else {
+            tracing::warn!(
+                environment = environment.label(),
+                "no Procore app credentials configured"
+            );
+            return Err(AppError::Conflict(format!(
+                "Trestle has no Procore app credentials for {}; ask your administrator to configure them.",
+                environment.label()
+            )));
+        };
+        Ok((
+            Hosts {
+                login: endpoint.login_host,
+                api: endpoint.api_host,
+            },
+            OAuthApp {
+                client_id: client.client_id,
+                client_secret: procore::Secret::new(client.client_secret.expose()),
+                redirect_uri: self.inner.config.oauth_redirect_uri(),
+            },
+        ))
+    }
+
+    /// The OAuth side of an environment: authorize URLs and code exchanges.
+    pub fn authorizer(&self, environment: Environment) -> Result<Authorizer, AppError> {
+        let (hosts, app) = self.app(environment)?;
+        Authorizer::new(&hosts.login, &app, self.inner.transport.clone()).map_err(|e| {
+            tracing::error!(error = %e, "Procore OAuth is misconfigured");
+            AppError::Internal
+        })
+    }
+
+    /// The data source's client. It needs a company id: every REST call names the company.
+    pub fn client(&self, source: &SourceRecord) -> Result<Client, AppError> {
+        let Some(company_id) = source.company_id else {
+            return Err(AppError::invalid(
+                "company_id",
+                "Enter the Procore company id first.",
+            ));
+        };
+        let mut clients = self.inner.clients.lock().expect("client cache");
+        if let Some((environment, company, client)) = clients.get(&source.id)
+            && *environment == source.environment
+            && *company == company_id
+        {
+            return Ok(client.clone());
+        }
+        let (hosts, app) = self.app(source.environment)?;
+        let config = ClientConfig::new(hosts, app, company_id, source.id.clone());
+        let client = Client::new(
+            config,
+            self.inner.tokens.clone(),
+            self.inner.transport.clone(),
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "Procore client could not be built");
+            AppError::Internal
+        })?
+        .with_call_log(Arc::new(StoreCallLog {
+            store: self.inner.store.clone(),
+            data_source: source.id.clone(),
+        }));
+        clients.insert(
+            source.id.clone(),
+            (source.environment, company_id, client.clone()),
+        );
+        Ok(client)
+    }
+
+    /// Exchanges the code of a finished authorization and stores the tokens for `source`,
+    /// replacing any it had.
+    pub async fn authorize(&self, source: &SourceRecord, code: &str) -> Result<(), AppError> {
+        use procore::TokenStore;
+        let tokens = self
+            .authorizer(source.environment)?
+            .exchange_code(code)
+            .await
+            .map_err(|e| AppError::Conflict(format!("Procore refused the authorization: {e}")))?;
+        self.inner
+            .tokens
+            .save(&source.id, &tokens)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "storing Procore tokens failed");
+                AppError::Internal
+            })?;
+        self.forget(&source.id);
+        Ok(())
+    }
+
+    /// Revokes the data source's tokens at Procore, which kills both, then forgets them.
+    /// Revoking is best effort: the tokens are forgotten here even if Procore is unreachable.
+    pub async fn revoke(&self, source: &SourceRecord) -> Result<(), AppError> {
+        use procore::TokenStore;
+        let stored = self.inner.tokens.load(&source.id).await.map_err(|e| {
+            tracing::error!(error = %e, "reading Procore tokens failed");
+            AppError::Internal
+        });
+        if let Ok(Some(stored)) = stored {
+            let revoked = match self.authorizer(source.environment) {
+                Ok(authorizer) => authorizer
+                    .revoke(&stored.tokens.access_token)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = revoked {
+                tracing::warn!(data_source = %source.id, error = %e, "revoking Procore tokens failed");
+            }
+        }
+        self.forget(&source.id);
+        self.inner.tokens.clear(&source.id).await.map_err(|e| {
+            tracing::error!(error = %e, "clearing Procore tokens failed");
+            AppError::Internal
+        })
+    }
+
+    /// Drops the cached client (after a change of environment or company, or a delete).
+    pub fn forget(&self, id: &str) {
+        self.inner.clients.lock().expect("client cache").remove(id);
+    }
+}
+
+/// Writes each call to the data source's log without holding the call up.
+struct StoreCallLog {
+    store: Store,
+    data_source: String,
+}
+
+impl CallLog for StoreCallLog {
+    fn record(&self, call: CallRecord) {
+        let entry = CallLogEntry {
+            at: Utc::now(),
+            method: call.method,
+            path: call.path,
+            status: call.status,
+            duration_ms: call.duration.as_millis().min(u128::from(u64::MAX)) as u64,
+            rate_remaining: call.budget.map(|b| b.remaining),
+            error: call.error,
+        };
+        let (store, id) = (self.store.clone(), self.data_source.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.record_call(&id, &entry).await {
+                    tracing::warn!(error = %e, "could not log a Procore call");
+                }
+            });
+        }
+    }
+}
+
+/// Keeps the call log to a day and forgets unfinished authorizations, now and then.
+pub fn spawn_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = Utc::now();
+            if let Err(e) = store.prune_calls(now - chrono::Duration::hours(24)).await {
+                tracing::warn!(error = %e, "could not prune the Procore call log");
+            }
+            if let Err(e) = store.prune_oauth_states(now).await {
+                tracing::warn!(error = %e, "could not prune expired OAuth states");
+            }
+        }
+    })
+}
