@@ -1,6 +1,7 @@
 //! Pages and components.
 
 mod account;
+mod data_sources;
 mod layout;
 mod pages;
 mod people;
@@ -83,7 +84,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=sign_in::SignInPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=layout::SignedIn ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async />
-                    <Route path=path!("data-sources") view=pages::DataSources ssr=SsrMode::Async />
+                    <Route path=path!("data-sources") view=data_sources::DataSourcesPage ssr=SsrMode::Async />
                     <Route path=path!("forms") view=pages::Forms ssr=SsrMode::Async />
                     <Route path=path!("explorer") view=pages::Explorer ssr=SsrMode::Async />
                     <Route path=path!("account/password") view=account::ChangePasswordPage ssr=SsrMode::Async />

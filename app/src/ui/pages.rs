@@ -47,23 +47,6 @@ pub fn Home() -> impl IntoView {
 }
 
 #[component]
-pub fn DataSources() -> impl IntoView {
-    let user = expect_context::<SessionUser>();
-    if !user.has_role(Role::DataSourceManager) {
-        return view! { <super::layout::Forbidden /> }.into_any();
-    }
-    view! {
-        <Title text="Data sources" />
-        <div class="page-header"><h1>"Data sources"</h1></div>
-        <EmptyState
-            title="No data sources yet"
-            message="A data source connects Trestle to a Procore company. Adding Procore data sources is not available in this version yet."
-        />
-    }
-    .into_any()
-}
-
-#[component]
 pub fn Forms() -> impl IntoView {
     view! {
         <Title text="Forms" />
