@@ -162,6 +162,8 @@ pub struct DataSourceRow {
     pub status: Status,
     pub updated_at: DateTime<Utc>,
     pub updated_by: Option<String>,
+    /// Whether the person asking may change (and delete) it.
+    pub can_edit: bool,
 }
 
 /// What the drawer saves. The company id stays text so that what the person typed can be

@@ -285,6 +285,8 @@ test("security: connection administrators are saved, and others get a read-only 
   for (const button of ["Save", "Security", "Delete", "Authorize", "Test connection"]) {
     await expect(doraDrawer.getByRole("button", { name: button, exact: true })).toHaveCount(0);
   }
+  // Nor does the grid offer to delete it.
+  await expect(dora.getByRole("button", { name: `Delete ${name}` })).toHaveCount(0);
 
   // The server refuses the change itself, not just the page.
   const refused = await callServerFn(dora, "save_data_source", {

@@ -330,6 +330,16 @@ fn only_connection_administrators_may_change_a_data_source() {
             .await
             .unwrap();
         assert_eq!(seen["can_edit"], false);
+        let rows: Value = server
+            .call(&manager, "list_data_sources", json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            rows[0]["can_edit"], false,
+            "the grid offers no delete: {rows}"
+        );
         let draft = json!({ "id": id, "draft": { "name": "Renamed", "company_id": "4264807",
             "environment": "live", "cloud_connect": false, "connector": null } });
         assert_eq!(

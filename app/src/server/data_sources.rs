@@ -46,14 +46,18 @@ pub async fn may_edit(
     if user.is_admin() {
         return Ok(true);
     }
-    if !user.has_role(Role::DataSourceManager) || source.admins.is_empty() {
-        return Ok(false);
-    }
     let groups = state.store.groups_of(&user.id).await?;
-    Ok(source.admins.iter().any(|(kind, id)| match kind {
-        PrincipalKind::User => *id == user.id,
-        PrincipalKind::Group => groups.contains(id),
-    }))
+    Ok(administers(user, &groups, source))
+}
+
+/// [`may_edit`] with the person's groups already known.
+fn administers(user: &SessionUser, groups: &[String], source: &SourceRecord) -> bool {
+    user.is_admin()
+        || (user.has_role(Role::DataSourceManager)
+            && source.admins.iter().any(|(kind, id)| match kind {
+                PrincipalKind::User => *id == user.id,
+                PrincipalKind::Group => groups.contains(id),
+            }))
 }
 
 /// The data source and its editor, or 403 for someone who may only look.
@@ -104,8 +108,23 @@ async fn view(
 }
 
 pub async fn list() -> Result<Vec<DataSourceRow>, AppError> {
-    let (state, _) = manager().await?;
-    Ok(state.store.list_data_sources().await?)
+    let (state, user) = manager().await?;
+    let groups = state.store.groups_of(&user.id).await?;
+    Ok(state
+        .store
+        .list_data_sources()
+        .await?
+        .into_iter()
+        .map(|source| DataSourceRow {
+            can_edit: administers(&user, &groups, &source),
+            id: source.id,
+            name: source.name,
+            kind: source.kind,
+            status: source.status,
+            updated_at: source.updated_at,
+            updated_by: source.updated_by,
+        })
+        .collect())
 }
 
 pub async fn get(id: &str) -> Result<DataSource, AppError> {

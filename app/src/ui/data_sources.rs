@@ -392,15 +392,17 @@ fn grid_row(
             </td>
             <td>{row.updated_by.clone().unwrap_or_else(|| "—".to_string())}</td>
             <td class="row-actions">
-                <button
-                    type="button"
-                    class="icon-button bin-button"
-                    aria-label=delete_label
-                    title="Delete"
-                    on:click=move |_| deleting.set(Some(to_delete.clone()))
-                >
-                    {bin_icon()}
-                </button>
+                {row.can_edit.then(|| view! {
+                    <button
+                        type="button"
+                        class="icon-button bin-button"
+                        aria-label=delete_label
+                        title="Delete"
+                        on:click=move |_| deleting.set(Some(to_delete.clone()))
+                    >
+                        {bin_icon()}
+                    </button>
+                })}
             </td>
         </tr>
     }
@@ -2051,6 +2053,7 @@ mod tests {
             status,
             updated_at: now - chrono::Duration::minutes(minutes_ago),
             updated_by: by.map(Into::into),
+            can_edit: true,
         }
     }
 

@@ -5,8 +5,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{Store, StoreError, key_of, violates_unique};
 use crate::data_source::{
-    Authorization, CallLogEntry, Change, DataSourceRow, Environment, Principal, PrincipalKind,
-    Status, ValidDraft,
+    Authorization, CallLogEntry, Change, Environment, Principal, PrincipalKind, Status, ValidDraft,
 };
 
 pub(super) fn source_id(key: &str) -> RecordId {
@@ -235,7 +234,7 @@ impl Store {
         Ok(row.map(SourceRecord::from))
     }
 
-    pub async fn list_data_sources(&self) -> Result<Vec<DataSourceRow>, StoreError> {
+    pub async fn list_data_sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
         let rows: Vec<SourceRow> = self
             .db
             .query(format!(
@@ -243,18 +242,7 @@ impl Store {
             ))
             .await?
             .take(0)?;
-        Ok(rows
-            .into_iter()
-            .map(SourceRecord::from)
-            .map(|s| DataSourceRow {
-                id: s.id,
-                name: s.name,
-                kind: s.kind,
-                status: s.status,
-                updated_at: s.updated_at,
-                updated_by: s.updated_by,
-            })
-            .collect())
+        Ok(rows.into_iter().map(SourceRecord::from).collect())
     }
 
     /// Removes a data source with its history, call log and pending authorizations.
