@@ -6,6 +6,7 @@
 pub mod api;
 pub mod data_source;
 pub mod error;
+pub mod form;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod server;

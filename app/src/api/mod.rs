@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod data_sources;
+pub mod forms;
 pub mod people;
 
 #[cfg(feature = "ssr")]

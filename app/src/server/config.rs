@@ -139,6 +139,8 @@ pub struct ProcoreConfig {
     /// Serve the built-in Procore simulator under `/procore-sim` and point every
     /// environment at it. On by default until real client credentials are configured.
     pub simulator: bool,
+    /// How long list-field options are served from memory before Procore is asked again.
+    pub options_cache_seconds: u64,
 }
 
 /// The first administrator, created when the database has no users.
@@ -337,6 +339,7 @@ struct RawProcore {
     production_client: Option<OAuthClient>,
     sandbox_client: Option<OAuthClient>,
     simulator: Option<bool>,
+    options_cache_seconds: Option<u64>,
 }
 
 fn hosts(login: &str, api: &str) -> ProcoreHosts {
@@ -454,6 +457,7 @@ impl RawConfig {
             simulator: self.procore.simulator.unwrap_or(
                 self.procore.production_client.is_none() && self.procore.sandbox_client.is_none(),
             ),
+            options_cache_seconds: self.procore.options_cache_seconds.unwrap_or(30),
             production_client: self.procore.production_client,
             sandbox_client: self.procore.sandbox_client,
         };

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod data_sources;
+pub mod forms;
 pub mod oauth_flow;
 pub mod password;
 pub mod procore;

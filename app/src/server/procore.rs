@@ -27,11 +27,13 @@ struct Inner {
     transport: Arc<dyn Transport>,
     /// Keyed by data source; a client is only reused for the same environment and company.
     clients: Mutex<HashMap<String, (Environment, u64, Client)>>,
+    options: OptionsCache,
 }
 
 impl Procore {
     pub fn new(config: Arc<Config>, store: Store, key: &SecretKey) -> Procore {
         let tokens = Arc::new(SurrealTokenStore::new(store.clone(), TokenCipher::new(key)));
+        let cache_ttl = std::time::Duration::from_secs(config.procore.options_cache_seconds);
         Procore {
             inner: Arc::new(Inner {
                 config,
@@ -39,6 +41,7 @@ impl Procore {
                 tokens,
                 transport: Arc::new(ReqwestTransport::default()),
                 clients: Mutex::new(HashMap::new()),
+                options: OptionsCache::new(cache_ttl),
             }),
         }
     }
@@ -162,6 +165,10 @@ impl Procore {
         })
     }
 
+    pub fn options_cache(&self) -> &OptionsCache {
+        &self.inner.options
+    }
+
     /// Drops the cached client (after a change of environment or company, or a delete).
     pub fn forget(&self, id: &str) {
         self.inner.clients.lock().expect("client cache").remove(id);
@@ -211,4 +218,38 @@ pub fn spawn_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Recent list results, so a form opened by many people asks Procore once per query.
+/// Keyed by data source and everything the query depends on; entries live `ttl`.
+pub struct OptionsCache {
+    ttl: std::time::Duration,
+    entries: Mutex<HashMap<String, (std::time::Instant, procore::query::Listing)>>,
+}
+
+impl OptionsCache {
+    pub fn new(ttl: std::time::Duration) -> OptionsCache {
+        OptionsCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<procore::query::Listing> {
+        let mut entries = self.entries.lock().expect("options cache");
+        let now = std::time::Instant::now();
+        // Dropping what has expired keeps the map as small as the traffic of one `ttl`.
+        entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
+        entries.get(key).map(|(_, listing)| listing.clone())
+    }
+
+    pub fn put(&self, key: String, listing: procore::query::Listing) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        self.entries
+            .lock()
+            .expect("options cache")
+            .insert(key, (std::time::Instant::now(), listing));
+    }
 }

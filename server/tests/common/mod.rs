@@ -158,3 +158,107 @@ impl Server {
         (client, id)
     }
 }
+
+/// Trestle pointed at `sim` for all three environments, with the simulator's app pairs.
+/// The public URL is the one the simulator redirects to (nothing listens there: the test
+/// reads the redirect and brings the code to the callback itself, as a browser would).
+pub async fn trestle(sim: &procore_sim::testing::TestSim) -> Server {
+    trestle_with(sim, &[]).await
+}
+
+/// [`trestle`] with more configuration.
+pub async fn trestle_with(sim: &procore_sim::testing::TestSim, extra: &[(&str, &str)]) -> Server {
+    let mut env: Vec<(String, String)> = vec![
+        ("TRESTLE_PUBLIC_URL".into(), "http://127.0.0.1:9".into()),
+        ("TRESTLE_PROCORE__SIMULATOR".into(), "false".into()),
+        (
+            "TRESTLE_PROCORE__PRODUCTION_CLIENT__CLIENT_ID".into(),
+            "trestle-production".into(),
+        ),
+        (
+            "TRESTLE_PROCORE__PRODUCTION_CLIENT__CLIENT_SECRET".into(),
+            "production-secret".into(),
+        ),
+        (
+            "TRESTLE_PROCORE__SANDBOX_CLIENT__CLIENT_ID".into(),
+            "trestle-sandbox".into(),
+        ),
+        (
+            "TRESTLE_PROCORE__SANDBOX_CLIENT__CLIENT_SECRET".into(),
+            "sandbox-secret".into(),
+        ),
+    ];
+    for (key, prefix) in [
+        ("LIVE", "live"),
+        ("MONTHLY_SANDBOX", "monthly-sandbox"),
+        ("DEVELOPER_SANDBOX", "developer-sandbox"),
+    ] {
+        for host in ["LOGIN_HOST", "API_HOST"] {
+            env.push((
+                format!("TRESTLE_PROCORE__{key}__{host}"),
+                sim.url(prefix, ""),
+            ));
+        }
+    }
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.extend_from_slice(extra);
+    Server::start_with(&env).await
+}
+
+pub async fn create(
+    server: &Server,
+    client: &reqwest::Client,
+    name: &str,
+    company: &str,
+) -> String {
+    let saved = server
+        .call(
+            client,
+            "save_data_source",
+            json!({ "id": null, "draft": {
+                "name": name, "company_id": company, "environment": "developer_sandbox",
+                "cloud_connect": false, "connector": null } }),
+        )
+        .await;
+    assert_eq!(
+        saved.status(),
+        StatusCode::OK,
+        "{}",
+        saved.text().await.unwrap()
+    );
+    let saved: Value = saved.json().await.unwrap();
+    saved["data_source"]["id"].as_str().unwrap().to_string()
+}
+
+/// `/data-sources/{id}/authorize` → the Procore authorize URL it redirects to.
+pub async fn start(server: &Server, client: &reqwest::Client, id: &str) -> url::Url {
+    let started = client
+        .get(server.url(&format!("/data-sources/{id}/authorize")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        started.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        started.status()
+    );
+    url::Url::parse(started.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+/// Brings Procore's redirect to Trestle's callback on `client`.
+pub async fn callback(
+    server: &Server,
+    client: &reqwest::Client,
+    back: &url::Url,
+) -> (StatusCode, String) {
+    let response = client
+        .get(server.url(&format!(
+            "/oauth/callback?{}",
+            back.query().unwrap_or_default()
+        )))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}

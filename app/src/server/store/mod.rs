@@ -3,6 +3,7 @@
 //! never sees them.
 
 mod data_sources;
+mod forms;
 mod people;
 mod procore_tokens;
 mod sessions;
@@ -36,6 +37,7 @@ const SCHEMA: &[(&str, &str)] = &[
         "003_data_sources",
         include_str!("../../../schema/003_data_sources.surql"),
     ),
+    ("004_forms", include_str!("../../../schema/004_forms.surql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,407 @@
+//! Forms behind [`crate::api::forms`]: definitions checked against the Procore catalogue,
+//! list options read through the data source's client (with a short cache), and the
+//! Security "Connection users" of each data source enforced on every options query.
+
+use procore::catalogue::{ObjectDef, Scope, Scoped, catalogue, lookup};
+use procore::query::{self, Filter, ListQuery};
+use serde_json::Value;
+
+use super::AppState;
+use super::data_sources::may_edit;
+use super::store::SourceRecord;
+use crate::api::guard::{require, signed_in};
+use crate::data_source::{PrincipalKind, Status};
+use crate::error::AppError;
+use crate::form::{
+    Answer, Direction, FieldKind, Form, FormDraft, ListBinding, ListOption, ListSource,
+    ObjectField, ObjectInfo, Operand, OptionsPage, OptionsRequest, QueryableSource,
+};
+use crate::model::{Role, SessionUser, is_record_key};
+
+/// Options per page of a list field: enough for a dropdown, small enough to be quick.
+pub const OPTIONS_PER_PAGE: u64 = 50;
+
+fn check_key(what: &str, id: &str) -> Result<(), AppError> {
+    if is_record_key(id) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(what.into()))
+    }
+}
+
+async fn load_form(state: &AppState, id: &str) -> Result<Form, AppError> {
+    check_key("Form", id)?;
+    state
+        .store
+        .form(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Form".into()))
+}
+
+/// Whether `user` may read Procore data through `source`: its connection users (empty:
+/// everyone signed in); its connection administrators may always.
+pub async fn may_query(
+    state: &AppState,
+    user: &SessionUser,
+    source: &SourceRecord,
+) -> Result<bool, AppError> {
+    if source.users.is_empty() || may_edit(state, user, source).await? {
+        return Ok(true);
+    }
+    let groups = state.store.groups_of(&user.id).await?;
+    Ok(source.users.iter().any(|(kind, id)| match kind {
+        PrincipalKind::User => *id == user.id,
+        PrincipalKind::Group => groups.contains(id),
+    }))
+}
+
+pub async fn list() -> Result<Vec<Form>, AppError> {
+    let (state, _) = signed_in().await?;
+    Ok(state.store.list_forms().await?)
+}
+
+pub async fn get(id: &str) -> Result<Form, AppError> {
+    let (state, _) = signed_in().await?;
+    load_form(&state, id).await
+}
+
+fn object(key: &str) -> Result<&'static ObjectDef, String> {
+    catalogue()
+        .get(key)
+        .filter(|o| o.supports(procore::catalogue::Operation::List))
+        .ok_or_else(|| format!("“{key}” is not a Procore object Trestle can list."))
+}
+
+/// The catalogue checks of a binding: the object exists, every named field is one of its
+/// fields, and project-scoped objects say which project.
+fn check_binding(binding: &ListBinding) -> Result<&'static ObjectDef, String> {
+    let object = object(&binding.object)?;
+    let field = |role: &str, name: &str| {
+        object
+            .field(name)
+            .map(|_| ())
+            .ok_or_else(|| format!("{role} “{name}” is not a field of {}.", object.label))
+    };
+    field("Display field", &binding.display_field)?;
+    field("Value field", &binding.value_field)?;
+    if let Some(sort) = &binding.sort_by {
+        field("Sort by", sort)?;
+    }
+    for condition in &binding.conditions {
+        field("The condition field", &condition.field)?;
+    }
+    if object.scope == Scope::Project && binding.project.is_none() {
+        return Err(format!(
+            "{} belong to a project: choose the project.",
+            object.label
+        ));
+    }
+    Ok(object)
+}
+
+pub async fn save(id: Option<String>, draft: FormDraft) -> Result<Form, AppError> {
+    let (state, user) = require(Role::Designer).await?;
+    let draft = draft.validated()?;
+    for (index, field) in draft.fields.iter().enumerate() {
+        if let Some(ListSource::DataSource { binding }) = &field.list {
+            let at = |message: String| AppError::invalid(&format!("fields.{index}"), message);
+            check_binding(binding).map_err(at)?;
+            check_key("Data source", &binding.data_source)?;
+            let source = state
+                .store
+                .data_source(&binding.data_source)
+                .await?
+                .ok_or_else(|| at("The chosen data source no longer exists.".into()))?;
+            if !may_query(&state, &user, &source).await? {
+                return Err(at(format!(
+                    "You may not use the data source “{}”.",
+                    source.name
+                )));
+            }
+        }
+    }
+    let form = match id {
+        Some(id) => {
+            load_form(&state, &id).await?;
+            state
+                .store
+                .update_form(&id, &draft.name, &draft.fields, &user.id)
+                .await?
+        }
+        None => {
+            state
+                .store
+                .create_form(&draft.name, &draft.fields, &user.id)
+                .await?
+        }
+    };
+    tracing::info!(form = %form.id, "form saved");
+    Ok(form)
+}
+
+pub async fn delete(id: &str) -> Result<(), AppError> {
+    let (state, _) = require(Role::Designer).await?;
+    load_form(&state, id).await?;
+    state.store.delete_form(id).await?;
+    Ok(())
+}
+
+pub async fn queryable_sources() -> Result<Vec<QueryableSource>, AppError> {
+    let (state, user) = require(Role::Designer).await?;
+    let mut sources = Vec::new();
+    for source in state.store.list_data_sources().await? {
+        if may_query(&state, &user, &source).await? {
+            sources.push(QueryableSource {
+                ready: source.status == Status::Ready,
+                id: source.id,
+                name: source.name,
+            });
+        }
+    }
+    Ok(sources)
+}
+
+pub async fn objects() -> Result<Vec<ObjectInfo>, AppError> {
+    require(Role::Designer).await?;
+    Ok(catalogue()
+        .objects()
+        .iter()
+        .filter(|o| o.supports(procore::catalogue::Operation::List))
+        .map(|o| ObjectInfo {
+            key: o.key.clone(),
+            label: o.label.clone(),
+            needs_project: o.scope == Scope::Project,
+            display_field: o.display_field.clone(),
+            value_field: o.value_field.clone(),
+            fields: o
+                .fields
+                .iter()
+                .map(|f| ObjectField {
+                    name: f.name.clone(),
+                    label: f.label.clone(),
+                    kind: serde_json::to_value(&f.kind)
+                        .ok()
+                        .and_then(|k| match k {
+                            Value::String(s) => Some(s),
+                            Value::Object(map) => map.keys().next().cloned(),
+                            _ => None,
+                        })
+                        .unwrap_or_default(),
+                    sortable: f.sort_param.is_some(),
+                    filterable: f.filter_param.is_some(),
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+pub async fn preview(
+    binding: ListBinding,
+    request: OptionsRequest,
+) -> Result<OptionsPage, AppError> {
+    let (state, user) = require(Role::Designer).await?;
+    options_for(&state, &user, &binding, &request).await
+}
+
+pub async fn options(
+    form: &str,
+    field: &str,
+    request: OptionsRequest,
+) -> Result<OptionsPage, AppError> {
+    let (state, user) = signed_in().await?;
+    let form = load_form(&state, form).await?;
+    let Some(ListSource::DataSource { binding }) = form
+        .fields
+        .iter()
+        .find(|f| f.id == field && f.kind == FieldKind::List)
+        .and_then(|f| f.list.clone())
+    else {
+        return Err(AppError::NotFound("List field".into()));
+    };
+    options_for(&state, &user, &binding, &request).await
+}
+
+/// An operand's value now: the constant, or what the named field holds (`None`: not
+/// chosen yet, so a cascading list has nothing to show).
+fn resolve<'a>(operand: &'a Operand, request: &'a OptionsRequest) -> Option<&'a str> {
+    match operand {
+        Operand::Constant(value) => Some(value.as_str()),
+        Operand::Field(id) => request
+            .values
+            .iter()
+            .find(|(field, _)| field == id)
+            .map(|(_, value)| value.as_str())
+            .filter(|v| !v.is_empty()),
+    }
+}
+
+fn text(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+async fn options_for(
+    state: &AppState,
+    user: &SessionUser,
+    binding: &ListBinding,
+    request: &OptionsRequest,
+) -> Result<OptionsPage, AppError> {
+    let object = check_binding(binding).map_err(|m| AppError::invalid("binding", m))?;
+    check_key("Data source", &binding.data_source)?;
+    let source = state
+        .store
+        .data_source(&binding.data_source)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Data source".into()))?;
+    if !may_query(state, user, &source).await? {
+        return Err(AppError::Conflict(format!(
+            "You may not read Procore data through “{}”; ask its administrators to add you to its connection users.",
+            source.name
+        )));
+    }
+    let page = request.page.max(1);
+    let empty = OptionsPage {
+        options: Vec::new(),
+        total: 0,
+        page,
+        per_page: OPTIONS_PER_PAGE,
+    };
+    let project_id = match &binding.project {
+        None => None,
+        Some(operand) => match resolve(operand, request) {
+            None => return Ok(empty),
+            Some(text) => Some(text.trim().parse::<u64>().map_err(|_| {
+                AppError::invalid("project", format!("“{text}” is not a Procore project id."))
+            })?),
+        },
+    };
+    let mut filters = Vec::new();
+    for condition in &binding.conditions {
+        match resolve(&condition.value, request) {
+            Some(value) => filters.push(Filter {
+                field: condition.field.clone(),
+                values: vec![value.to_string()],
+            }),
+            None => return Ok(empty),
+        }
+    }
+    let query = ListQuery {
+        filters,
+        search: request.search.clone().filter(|s| !s.trim().is_empty()),
+        sort: binding.sort_by.clone().map(|field| {
+            let direction = match binding.direction {
+                Direction::Asc => query::Direction::Asc,
+                Direction::Desc => query::Direction::Desc,
+            };
+            (field, direction)
+        }),
+        page: Some((page, OPTIONS_PER_PAGE)),
+        evaluate_locally: false,
+    };
+    let Some(company_id) = source.company_id else {
+        return Err(AppError::Conflict(format!(
+            "The data source “{}” has no Procore company id yet.",
+            source.name
+        )));
+    };
+    let scope = Scoped {
+        company_id,
+        project_id,
+        id: None,
+    };
+    let key = serde_json::to_string(&(
+        &source.id,
+        source.environment,
+        company_id,
+        &binding.object,
+        project_id,
+        &query,
+    ))
+    .unwrap_or_default();
+    let listing = match state.procore.options_cache().get(&key) {
+        Some(listing) => listing,
+        None => {
+            let client = state.procore.client(&source)?;
+            let listing = client
+                .list_objects(object, &scope, &query)
+                .await
+                .map_err(|e| procore_error(&source, e))?;
+            state.procore.options_cache().put(key, listing.clone());
+            listing
+        }
+    };
+    Ok(OptionsPage {
+        options: listing
+            .records
+            .iter()
+            .map(|record| ListOption {
+                value: text(lookup(record, &binding.value_field)),
+                display: text(lookup(record, &binding.display_field)),
+            })
+            .collect(),
+        total: listing.total,
+        page,
+        per_page: OPTIONS_PER_PAGE,
+    })
+}
+
+/// What went wrong in Procore, in words for the person looking at the list.
+fn procore_error(source: &SourceRecord, error: procore::Error) -> AppError {
+    use procore::Error as E;
+    let message = match error {
+        E::NotAuthorized | E::AuthorizationExpired | E::Unauthorized => format!(
+            "The data source “{}” is not authorized with Procore; ask its administrators to authorize it.",
+            source.name
+        ),
+        E::Forbidden { reason } => format!("Procore refused access: {reason}"),
+        E::NotFound => "Procore did not find what the list asks for.".to_string(),
+        E::RateLimited { .. } => "Procore's rate limit was reached; try again in a minute.".into(),
+        E::Unavailable { .. } | E::Transport(_) => {
+            "Procore is unavailable; try again later.".into()
+        }
+        E::Validation { .. } | E::BadRequest { .. } | E::Catalogue(_) => {
+            format!("Procore could not answer the list's query: {error}")
+        }
+        other => {
+            tracing::warn!(error = %other, "Procore options query failed");
+            "Procore did not answer as expected; try again later.".to_string()
+        }
+    };
+    AppError::Conflict(message)
+}
+
+pub async fn submit(form: &str, answers: Vec<Answer>) -> Result<String, AppError> {
+    let (state, user) = signed_in().await?;
+    let form = load_form(&state, form).await?;
+    for answer in &answers {
+        if !form.fields.iter().any(|f| f.id == answer.field) {
+            return Err(AppError::invalid(
+                "answers",
+                format!("“{}” is not a field of this form.", answer.field),
+            ));
+        }
+        if answer.value.chars().count() > 10_000 || answer.display.chars().count() > 10_000 {
+            return Err(AppError::invalid(&answer.field, "This answer is too long."));
+        }
+    }
+    for field in form.fields.iter().filter(|f| f.required) {
+        let answered = answers
+            .iter()
+            .any(|a| a.field == field.id && !a.value.trim().is_empty());
+        if !answered {
+            return Err(AppError::invalid(
+                &field.id,
+                format!("“{}” is required.", field.label),
+            ));
+        }
+    }
+    let id = state
+        .store
+        .create_submission(&form.id, &user.id, &answers)
+        .await?;
+    tracing::info!(form = %form.id, submission = %id, "form submitted");
+    Ok(id)
+}
