@@ -1,6 +1,13 @@
 import { test, expect, type Locator, type Page } from "@playwright/test";
 import {
+  addAuthorizedDataSource as addAuthorized,
   addUser,
+  architect,
+  authorizeDataSource as authorize,
+  drawerOf,
+  fillDataSourceDetails as fillDetails,
+  startNewDataSource as startNew,
+  toast,
   admin,
   callServerFn,
   createDataSource,
@@ -14,7 +21,6 @@ import {
 
 // The Procore simulator runs next to the app (see playwright.config.ts).
 const simURL = `http://127.0.0.1:${Number(process.env.E2E_SIM_PORT ?? Number(process.env.E2E_PORT ?? 3999) - 1)}`;
-const architect = "Test Architect (sandbox+arch@example.com)";
 
 // Authorizing and testing goes through the simulator several times per spec.
 test.describe.configure({ timeout: 60_000 });
@@ -32,63 +38,8 @@ test.afterEach(() => {
   expect(browserProblems, "errors in the browser").toEqual([]);
 });
 
-function drawerOf(page: Page) {
-  return page.getByRole("dialog", { name: "Procore details" });
-}
-
-/** A toast with `text`: the newest, as an earlier one may still be showing. */
-function toast(page: Page, text: string) {
-  return page.locator(".toasts").getByText(text, { exact: true }).last();
-}
-
 function rowOf(page: Page, name: string) {
   return page.getByTestId("data-source-row").filter({ hasText: name });
-}
-
-/** "+ Add new" (toolbar or empty state) → the Procore tile → an empty drawer. */
-async function startNew(page: Page) {
-  await page.getByRole("button", { name: "+ Add new" }).click();
-  const picker = page.getByRole("dialog", { name: "Add a data source" });
-  await picker.getByRole("button", { name: /^Procore/ }).click();
-  await expect(page).toHaveURL(/\/data-sources\?open=new$/);
-  return drawerOf(page);
-}
-
-async function fillDetails(drawer: Locator, name: string, companyId: string, environment = "Developer Sandbox") {
-  await drawer.getByLabel("Datasource name").fill(name);
-  await drawer.getByLabel("Procore company id").fill(companyId);
-  await drawer.getByLabel(environment, { exact: true }).check();
-}
-
-/** The simulator's sign-in in the popup: log in, then allow or deny; the popup then closes itself. */
-async function signInAtProcore(popup: Page, decision: "Allow" | "Deny") {
-  await popup.getByLabel("Email").fill("sandbox+arch@example.com");
-  await popup.getByLabel("Password").fill("sandbox");
-  await popup.getByRole("button", { name: "Log In" }).click();
-  const closed = popup.waitForEvent("close");
-  await popup.getByRole("button", { name: decision, exact: true }).click();
-  await closed;
-}
-
-/** Clicks Authorize (or Re-authorize) and goes through the popup. */
-async function authorize(page: Page, drawer: Locator, decision: "Allow" | "Deny" = "Allow") {
-  const popupOpened = page.waitForEvent("popup");
-  await drawer.getByRole("button", { name: /^(Re-)?[Aa]uthorize$/ }).click();
-  const popup = await popupOpened;
-  await signInAtProcore(popup, decision);
-}
-
-/** A new, saved and authorized data source in an open drawer; returns its id. */
-async function addAuthorized(page: Page, name: string, companyId: string) {
-  await open(page, "/data-sources");
-  const drawer = await startNew(page);
-  await fillDetails(drawer, name, companyId);
-  await authorize(page, drawer);
-  await expect(drawer.getByTestId("authorized-as")).toContainText(`Authorized as ${architect}`);
-  await expect(page).toHaveURL(/\?open=[^&]+$/);
-  const id = new URL(page.url()).searchParams.get("open")!;
-  expect(id).not.toBe("new");
-  return { drawer, id };
 }
 
 async function simCounters(page: Page) {

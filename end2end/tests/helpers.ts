@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 
 export const admin = { email: "admin@example.com", password: "admin password 1", name: "Ada Admin" };
 
@@ -91,4 +91,73 @@ export async function createDataSource(page: Page, name: string, companyId = "",
   });
   expect(response.status()).toBe(200);
   return ((await response.json()) as { data_source: { id: string } }).data_source.id;
+}
+
+// ---------------------------------------------------------------------------------------
+// Data sources through the UI (shared by data-sources.spec.ts' flows and forms.spec.ts)
+
+/** The Procore user the simulator signs in as. */
+export const architect = "Test Architect (sandbox+arch@example.com)";
+
+export function drawerOf(page: Page) {
+  return page.getByRole("dialog", { name: "Procore details" });
+}
+
+/** A toast with `text`: the newest, as an earlier one may still be showing. */
+export function toast(page: Page, text: string) {
+  return page.locator(".toasts").getByText(text, { exact: true }).last();
+}
+
+/** "+ Add new" (toolbar or empty state) → the Procore tile → an empty drawer. */
+export async function startNewDataSource(page: Page) {
+  await page.getByRole("button", { name: "+ Add new" }).click();
+  const picker = page.getByRole("dialog", { name: "Add a data source" });
+  await picker.getByRole("button", { name: /^Procore/ }).click();
+  await expect(page).toHaveURL(/\/data-sources\?open=new$/);
+  return drawerOf(page);
+}
+
+export async function fillDataSourceDetails(drawer: Locator, name: string, companyId: string, environment = "Developer Sandbox") {
+  await drawer.getByLabel("Datasource name").fill(name);
+  await drawer.getByLabel("Procore company id").fill(companyId);
+  await drawer.getByLabel(environment, { exact: true }).check();
+}
+
+/** The simulator's sign-in in the popup: log in, then allow or deny; the popup then closes itself. */
+export async function signInAtProcore(popup: Page, decision: "Allow" | "Deny") {
+  await popup.getByLabel("Email").fill("sandbox+arch@example.com");
+  await popup.getByLabel("Password").fill("sandbox");
+  await popup.getByRole("button", { name: "Log In" }).click();
+  const closed = popup.waitForEvent("close");
+  await popup.getByRole("button", { name: decision, exact: true }).click();
+  await closed;
+}
+
+/** Clicks Authorize (or Re-authorize) and goes through the popup. */
+export async function authorizeDataSource(page: Page, drawer: Locator, decision: "Allow" | "Deny" = "Allow") {
+  const popupOpened = page.waitForEvent("popup");
+  await drawer.getByRole("button", { name: /^(Re-)?[Aa]uthorize$/ }).click();
+  const popup = await popupOpened;
+  await signInAtProcore(popup, decision);
+}
+
+/** A new, saved and authorized data source in an open drawer; returns its id. */
+export async function addAuthorizedDataSource(page: Page, name: string, companyId: string) {
+  await open(page, "/data-sources");
+  const drawer = await startNewDataSource(page);
+  await fillDataSourceDetails(drawer, name, companyId);
+  await authorizeDataSource(page, drawer);
+  await expect(drawer.getByTestId("authorized-as")).toContainText(`Authorized as ${architect}`);
+  await expect(page).toHaveURL(/\?open=[^&]+$/);
+  const id = new URL(page.url()).searchParams.get("open")!;
+  expect(id).not.toBe("new");
+  return { drawer, id };
+}
+
+/** A ready data source on the simulator's sandbox company (authorized and tested); returns its id. */
+export async function addReadyDataSource(page: Page, name: string) {
+  const { drawer, id } = await addAuthorizedDataSource(page, name, "4264807");
+  await expect(toast(page, "Connection test succeeded")).toBeVisible();
+  await expect(drawer.getByTestId("status")).toHaveText("ready");
+  return { drawer, id };
 }

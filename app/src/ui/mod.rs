@@ -2,6 +2,7 @@
 
 mod account;
 mod data_sources;
+mod forms;
 mod layout;
 mod pages;
 mod people;
@@ -85,7 +86,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=layout::SignedIn ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::Home ssr=SsrMode::Async />
                     <Route path=path!("data-sources") view=data_sources::DataSourcesPage ssr=SsrMode::Async />
-                    <Route path=path!("forms") view=pages::Forms ssr=SsrMode::Async />
+                    <Route path=path!("forms") view=forms::FormsPage ssr=SsrMode::Async />
+                    <Route path=path!("forms/:id/design") view=forms::DesignerPage ssr=SsrMode::Async />
+                    <Route path=path!("forms/:id/fill") view=forms::FillPage ssr=SsrMode::Async />
                     <Route path=path!("explorer") view=pages::Explorer ssr=SsrMode::Async />
                     <Route path=path!("account/password") view=account::ChangePasswordPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("admin") view=layout::Administration ssr=SsrMode::Async>

@@ -47,18 +47,6 @@ pub fn Home() -> impl IntoView {
 }
 
 #[component]
-pub fn Forms() -> impl IntoView {
-    view! {
-        <Title text="Forms" />
-        <div class="page-header"><h1>"Forms"</h1></div>
-        <EmptyState
-            title="No forms yet"
-            message="Forms with lists bound to Procore records will appear here once the form designer is available."
-        />
-    }
-}
-
-#[component]
 pub fn Explorer() -> impl IntoView {
     view! {
         <Title text="Explorer" />

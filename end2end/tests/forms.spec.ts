@@ -1,0 +1,237 @@
+import { test, expect, type Locator, type Page } from "@playwright/test";
+import {
+  addReadyDataSource,
+  addUser,
+  admin,
+  callServerFn,
+  open,
+  signInAsAdmin,
+  signInFirstTime,
+  toast,
+  uniqueEmail,
+  uniqueName,
+} from "./helpers";
+
+// Authorizing goes through the simulator's popup, and lists load through Procore.
+test.describe.configure({ timeout: 90_000 });
+
+// A page that fails to hydrate stops responding to clicks; say so, rather than time out later.
+let browserProblems: string[] = [];
+test.beforeEach(({ page }) => {
+  browserProblems = [];
+  page.on("pageerror", (error) => browserProblems.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /hydration|panicked/i.test(message.text())) browserProblems.push(message.text());
+  });
+});
+test.afterEach(() => {
+  expect(browserProblems, "errors in the browser").toEqual([]);
+});
+
+const sandboxProject = "1234 - Sandbox Test Project";
+const harborProject = "A-2 - Harbor Point Tower";
+const sandboxProjectId = "2783001";
+
+/** Option texts of a select, without its "Choose…" placeholder. */
+async function optionTexts(select: Locator) {
+  return (await select.locator("option").allTextContents()).filter((t) => t !== "Choose…");
+}
+
+/** Adds a list field bound to a data source through the Add field dialog (left open). */
+async function startListField(page: Page, label: string, dataSource: string, object: string) {
+  await page.getByLabel("New field type").selectOption("List");
+  await page.getByRole("button", { name: "+ Add field" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add field" });
+  await dialog.getByLabel("Label", { exact: true }).fill(label);
+  await dialog.getByRole("radio", { name: "Data source" }).check();
+  await dialog.getByRole("combobox", { name: "Data source", exact: true }).selectOption({ label: dataSource });
+  await dialog.getByLabel("Procore object", { exact: true }).selectOption(object);
+  return dialog;
+}
+
+function fieldRows(page: Page) {
+  return page.getByRole("list", { name: "Fields" }).getByTestId("field-row").locator(".field-row-label");
+}
+
+test("a designer builds a Project → RFI form with a live preview, and the filled-in form cascades and submits", async ({ page }) => {
+  await signInAsAdmin(page);
+  const source = uniqueName("Forms sandbox");
+  await addReadyDataSource(page, source);
+
+  await open(page, "/forms");
+  await page.getByRole("link", { name: "+ New form" }).click();
+  await expect(page).toHaveURL(/\/forms\/new\/design$/);
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+  const formName = uniqueName("RFI request");
+  await page.getByLabel("Form name").fill(formName);
+
+  // Project: Display display_name, Value id, Sort by name descending.
+  let dialog = await startListField(page, "Project", source, "projects");
+  await dialog.getByLabel("Display field", { exact: true }).selectOption("display_name");
+  await dialog.getByLabel("Value field", { exact: true }).selectOption("id");
+  await dialog.getByLabel("Sort by", { exact: true }).selectOption("name");
+  await dialog.getByLabel("Direction", { exact: true }).selectOption("desc");
+  // The choices are the catalogue's parameters, with labels and types, not free text.
+  await expect(dialog.getByLabel("Display field", { exact: true }).locator("option[value=display_name]")).toHaveText(/\(.+\)$/);
+
+  // The preview shows the simulator's projects as a person will see them: by name, descending.
+  const preview = dialog.getByRole("list", { name: "Preview options" }).getByRole("listitem");
+  const nameOf = (text: string) => text.trim().replace(/^\S+ - /, "");
+  await expect
+    .poll(async () => {
+      const names = (await preview.allTextContents()).map(nameOf);
+      const descending = [...names].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+      return names.length >= 4 && JSON.stringify(names) === JSON.stringify(descending);
+    })
+    .toBe(true);
+  await expect(preview.first()).toHaveText("Warehouse Retrofit");
+  await expect(preview.filter({ hasText: sandboxProject })).toHaveCount(1);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toHaveCount(0);
+
+  // RFI: project-scoped, its project taken from the Project field.
+  dialog = await startListField(page, "RFI", source, "rfis");
+  await dialog.getByLabel("Project from", { exact: true }).selectOption("field");
+  await dialog.getByLabel("Project field", { exact: true }).selectOption({ label: "Project" });
+  await dialog.getByLabel("Display field", { exact: true }).selectOption("subject");
+  await dialog.getByLabel("Value field", { exact: true }).selectOption("id");
+  // A sample project stands in for the Project field in the preview.
+  await dialog.getByLabel("Sample value for Project").fill(sandboxProjectId);
+  await expect(dialog.getByRole("list", { name: "Preview options" })).toContainText("Clarify the door hardware schedule");
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toHaveCount(0);
+
+  // A text field, reordered by keyboard and by dragging.
+  await page.getByLabel("New field type").selectOption("Text");
+  await page.getByRole("button", { name: "+ Add field" }).click();
+  dialog = page.getByRole("dialog", { name: "Add field" });
+  await dialog.getByLabel("Label", { exact: true }).fill("Notes");
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(fieldRows(page)).toHaveText(["Project", "RFI", "Notes"]);
+  await page.getByRole("button", { name: "Move Notes up" }).click();
+  await expect(fieldRows(page)).toHaveText(["Project", "Notes", "RFI"]);
+  await page.getByRole("button", { name: "Move Notes up" }).click();
+  await expect(fieldRows(page)).toHaveText(["Notes", "Project", "RFI"]);
+  const rows = page.getByTestId("field-row");
+  await rows.nth(0).dragTo(rows.nth(2));
+  await expect(fieldRows(page)).toHaveText(["Project", "RFI", "Notes"]);
+
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(toast(page, "Form saved")).toBeVisible();
+  await expect(page).toHaveURL(/\/forms\/[^/]+\/design$/);
+  const formId = page.url().split("/").at(-2)!;
+  expect(formId).not.toBe("new");
+
+  // Editing keeps the binding; the list of forms shows the form.
+  await page.getByRole("button", { name: "Edit RFI" }).click();
+  dialog = page.getByRole("dialog", { name: "Edit field" });
+  await expect(dialog.getByLabel("Project from", { exact: true })).toHaveValue("field");
+  await expect(dialog.getByLabel("Display field", { exact: true })).toHaveValue("subject");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await open(page, "/forms");
+  const row = page.getByTestId("form-row").filter({ hasText: formName });
+  await expect(row).toContainText("3 fields");
+
+  // Filling in: the Project list loads through the server, the RFI list follows it.
+  await row.getByRole("link", { name: `Fill in ${formName}` }).click();
+  await expect(page).toHaveURL(new RegExp(`/forms/${formId}/fill$`));
+  await expect(page.getByRole("heading", { name: formName })).toBeVisible();
+  const project = page.getByLabel("Project", { exact: true });
+  const rfi = page.getByLabel("RFI", { exact: true });
+  await expect(page.getByTestId(/^list-/).last()).toContainText("Choose Project first.");
+  await project.selectOption({ label: sandboxProject });
+  await expect.poll(() => optionTexts(rfi)).toEqual(["Clarify the door hardware schedule"]);
+  await rfi.selectOption({ label: "Clarify the door hardware schedule" });
+
+  // Another project clears the RFI and loads that project's RFIs.
+  await project.selectOption({ label: harborProject });
+  await expect(rfi).toHaveValue("");
+  await expect
+    .poll(async () => (await optionTexts(rfi)).sort())
+    .toEqual(["Curtain wall anchor spacing", "Level 3 slab penetration", "Lobby stone finish"]);
+
+  // Search as you type narrows the RFIs on the server.
+  await page.getByLabel("Search RFI", { exact: true }).fill("Lobby");
+  await expect.poll(() => optionTexts(rfi)).toEqual(["Lobby stone finish"]);
+  await rfi.selectOption({ label: "Lobby stone finish" });
+  await page.getByLabel("Notes", { exact: true }).fill("Please answer by Friday");
+  await page.getByRole("button", { name: "Submit", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Form submitted" })).toBeVisible();
+
+  // Deleting asks first.
+  await open(page, "/forms");
+  await row.getByRole("button", { name: `Delete ${formName}` }).click();
+  await page.getByRole("dialog", { name: `Delete ${formName}?` }).getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(toast(page, `Deleted ${formName}`)).toBeVisible();
+  await expect(row).toHaveCount(0);
+});
+
+test("someone who is not a connection user of the data source sees why instead of options", async ({ page, browser }) => {
+  await signInAsAdmin(page);
+  const source = uniqueName("Guarded forms source");
+  const { drawer } = await addReadyDataSource(page, source);
+  const sourceId = new URL(page.url()).searchParams.get("open")!;
+
+  // Security: only the administrator may read Procore data through it.
+  await drawer.getByRole("button", { name: "Security" }).click();
+  const security = page.getByRole("dialog", { name: "Security" });
+  await security
+    .getByRole("group", { name: "Connection users" })
+    .getByRole("checkbox", { name: `${admin.name} (user)` })
+    .check();
+  await security.getByRole("button", { name: "OK" }).click();
+  await expect(toast(page, "Security saved")).toBeVisible();
+
+  const formName = uniqueName("Project pick");
+  const saved = await callServerFn(page, "save_form", {
+    id: null,
+    draft: {
+      name: formName,
+      fields: [
+        {
+          id: "f1",
+          label: "Project",
+          kind: "list",
+          required: true,
+          format: "dropdown",
+          list: {
+            kind: "data_source",
+            binding: {
+              data_source: sourceId,
+              object: "projects",
+              display_field: "display_name",
+              value_field: "id",
+              sort_by: "name",
+              direction: "asc",
+              project: null,
+              conditions: [],
+            },
+          },
+        },
+      ],
+    },
+  });
+  expect(saved.status()).toBe(200);
+  const formId = ((await saved.json()) as { id: string }).id;
+
+  // The administrator gets the options…
+  await open(page, `/forms/${formId}/fill`);
+  await expect.poll(() => optionTexts(page.getByRole("combobox", { name: "Project", exact: true }))).toContain(sandboxProject);
+
+  // …a plain user gets a clear message in their place.
+  const email = uniqueEmail("uma");
+  const oneTime = await addUser(page, "Uma User", email, ["User"]);
+  const context = await browser.newContext();
+  const uma = await context.newPage();
+  await signInFirstTime(uma, email, oneTime, "uma's own password");
+  await open(uma, `/forms/${formId}/fill`);
+  await expect(uma.getByRole("heading", { name: formName })).toBeVisible();
+  const list = uma.getByTestId("list-f1");
+  await expect(list.getByRole("alert")).toContainText(/may not read Procore data/i);
+  await expect(list.getByRole("alert")).toContainText(source);
+  expect(await optionTexts(uma.getByRole("combobox", { name: "Project", exact: true }))).toEqual([]);
+  // Nor may they design forms.
+  await open(uma, `/forms/${formId}/design`);
+  await expect(uma.getByRole("heading", { name: "You don't have access to this page" })).toBeVisible();
+  await context.close();
+});
