@@ -1296,12 +1296,14 @@ fn Conditions(
                                                 .map(|o| o.fields)
                                                 .unwrap_or_default()
                                                 .into_iter()
-                                                .filter(|f| f.filterable || current() == f.name)
+                                                // Every field: Procore filters those it can, and
+                                                // Trestle checks the others after reading the list.
                                                 .map(|f| {
                                                     let name = f.name.clone();
+                                                    let how = if f.filterable { "" } else { ", checked by Trestle" };
                                                     view! {
                                                         <option value=f.name.clone() prop:selected=move || current() == name>
-                                                            {format!("{} ({})", f.label, f.kind)}
+                                                            {format!("{} ({}{how})", f.label, f.kind)}
                                                         </option>
                                                     }
                                                 })
