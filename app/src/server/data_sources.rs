@@ -51,7 +51,7 @@ pub async fn may_edit(
 }
 
 /// [`may_edit`] with the person's groups already known.
-fn administers(user: &SessionUser, groups: &[String], source: &SourceRecord) -> bool {
+pub(crate) fn administers(user: &SessionUser, groups: &[String], source: &SourceRecord) -> bool {
     user.is_admin()
         || (user.has_role(Role::DataSourceManager)
             && source.admins.iter().any(|(kind, id)| match kind {

@@ -7,7 +7,7 @@ use procore::query::{self, Filter, ListQuery};
 use serde_json::Value;
 
 use super::AppState;
-use super::data_sources::may_edit;
+use super::data_sources::administers;
 use super::store::SourceRecord;
 use crate::api::guard::{require, signed_in};
 use crate::data_source::{PrincipalKind, Status};
@@ -45,14 +45,18 @@ pub async fn may_query(
     user: &SessionUser,
     source: &SourceRecord,
 ) -> Result<bool, AppError> {
-    if source.users.is_empty() || may_edit(state, user, source).await? {
-        return Ok(true);
-    }
     let groups = state.store.groups_of(&user.id).await?;
-    Ok(source.users.iter().any(|(kind, id)| match kind {
-        PrincipalKind::User => *id == user.id,
-        PrincipalKind::Group => groups.contains(id),
-    }))
+    Ok(queries(user, &groups, source))
+}
+
+/// [`may_query`] with the person's groups already known.
+fn queries(user: &SessionUser, groups: &[String], source: &SourceRecord) -> bool {
+    source.users.is_empty()
+        || administers(user, groups, source)
+        || source.users.iter().any(|(kind, id)| match kind {
+            PrincipalKind::User => *id == user.id,
+            PrincipalKind::Group => groups.iter().any(|g| g == id),
+        })
 }
 
 pub async fn list() -> Result<Vec<Form>, AppError> {
@@ -148,17 +152,19 @@ pub async fn delete(id: &str) -> Result<(), AppError> {
 
 pub async fn queryable_sources() -> Result<Vec<QueryableSource>, AppError> {
     let (state, user) = require(Role::Designer).await?;
-    let mut sources = Vec::new();
-    for source in state.store.list_data_sources().await? {
-        if may_query(&state, &user, &source).await? {
-            sources.push(QueryableSource {
-                ready: source.status == Status::Ready,
-                id: source.id,
-                name: source.name,
-            });
-        }
-    }
-    Ok(sources)
+    let groups = state.store.groups_of(&user.id).await?;
+    Ok(state
+        .store
+        .list_data_sources()
+        .await?
+        .into_iter()
+        .filter(|source| queries(&user, &groups, source))
+        .map(|source| QueryableSource {
+            ready: source.status == Status::Ready,
+            id: source.id,
+            name: source.name,
+        })
+        .collect())
 }
 
 pub async fn objects() -> Result<Vec<ObjectInfo>, AppError> {

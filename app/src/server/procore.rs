@@ -236,20 +236,21 @@ impl OptionsCache {
     }
 
     pub fn get(&self, key: &str) -> Option<procore::query::Listing> {
-        let mut entries = self.entries.lock().expect("options cache");
-        let now = std::time::Instant::now();
-        // Dropping what has expired keeps the map as small as the traffic of one `ttl`.
-        entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
-        entries.get(key).map(|(_, listing)| listing.clone())
+        let entries = self.entries.lock().expect("options cache");
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, listing)| listing.clone())
     }
 
     pub fn put(&self, key: String, listing: procore::query::Listing) {
         if self.ttl.is_zero() {
             return;
         }
-        self.entries
-            .lock()
-            .expect("options cache")
-            .insert(key, (std::time::Instant::now(), listing));
+        let mut entries = self.entries.lock().expect("options cache");
+        // Dropping what has expired when adding keeps the map as small as one `ttl` of
+        // distinct queries, without scanning it on every read.
+        entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+        entries.insert(key, (std::time::Instant::now(), listing));
     }
 }
