@@ -65,7 +65,8 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `${simBin} --port ${simPort} --redirect-uri ${baseURL}/oauth/callback`,
+      // 120 RFIs in the Scale Test Project: more than one page of list options.
+      command: `${simBin} --port ${simPort} --scale 120 --redirect-uri ${baseURL}/oauth/callback`,
       url: `${simURL}/_sim/counters`,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -65,10 +65,69 @@ pub enum Operand {
     Field(String),
 }
 
-/// Only records whose `field` (a catalogue field of the object) equals the value.
+/// How a condition compares a record's field with its value. Procore itself filters only
+/// by equality; the server makes the other comparisons after reading the list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    #[default]
+    Eq,
+    Ne,
+    Contains,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 7] = [
+        Operator::Eq,
+        Operator::Ne,
+        Operator::Contains,
+        Operator::Gt,
+        Operator::Ge,
+        Operator::Lt,
+        Operator::Le,
+    ];
+
+    /// How the designer reads it: "status equals open".
+    pub fn label(self) -> &'static str {
+        match self {
+            Operator::Eq => "equals",
+            Operator::Ne => "does not equal",
+            Operator::Contains => "contains",
+            Operator::Gt => "is greater than",
+            Operator::Ge => "is at least",
+            Operator::Lt => "is less than",
+            Operator::Le => "is at most",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Operator::Eq => "eq",
+            Operator::Ne => "ne",
+            Operator::Contains => "contains",
+            Operator::Gt => "gt",
+            Operator::Ge => "ge",
+            Operator::Lt => "lt",
+            Operator::Le => "le",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|op| op.key() == key)
+    }
+}
+
+/// Only records whose `field` (a catalogue field of the object) compares with the value
+/// as `op` says. Definitions saved before operators existed read as equality.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Condition {
     pub field: String,
+    #[serde(default)]
+    pub op: Operator,
     pub value: Operand,
 }
 
@@ -268,6 +327,19 @@ mod tests {
             project,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn operators_have_keys_and_older_conditions_read_as_equality() {
+        for op in Operator::ALL {
+            assert_eq!(Operator::from_key(op.key()), Some(op));
+            let json = serde_json::to_value(op).unwrap();
+            assert_eq!(json, op.key(), "the key is how it is stored");
+        }
+        assert_eq!(Operator::from_key("like"), None);
+        let saved = r#"{"field":"status","value":{"kind":"constant","value":"open"}}"#;
+        let condition: Condition = serde_json::from_str(saved).unwrap();
+        assert_eq!(condition.op, Operator::Eq);
     }
 
     #[test]

@@ -31,6 +31,7 @@ test.afterEach(() => {
 const sandboxProject = "1234 - Sandbox Test Project";
 const harborProject = "A-2 - Harbor Point Tower";
 const sandboxProjectId = "2783001";
+const scaleProjectId = "2783900";
 
 /** Option texts of a select, without its "Choose…" placeholder. */
 async function optionTexts(select: Locator) {
@@ -47,6 +48,10 @@ async function startListField(page: Page, label: string, dataSource: string, obj
   await dialog.getByRole("combobox", { name: "Data source", exact: true }).selectOption({ label: dataSource });
   await dialog.getByLabel("Procore object", { exact: true }).selectOption(object);
   return dialog;
+}
+
+function previewOf(dialog: Locator) {
+  return dialog.getByRole("region", { name: "Preview" });
 }
 
 function fieldRows(page: Page) {
@@ -74,18 +79,18 @@ test("a designer builds a Project → RFI form with a live preview, and the fill
   // The choices are the catalogue's parameters, with labels and types, not free text.
   await expect(dialog.getByLabel("Display field", { exact: true }).locator("option[value=display_name]")).toHaveText(/\(.+\)$/);
 
-  // The preview shows the simulator's projects as a person will see them: by name, descending.
-  const preview = dialog.getByRole("list", { name: "Preview options" }).getByRole("listitem");
+  // The preview is the dropdown a person will see, options in its order: by name, descending.
+  const preview = previewOf(dialog).getByRole("combobox", { name: "Project" });
   const nameOf = (text: string) => text.trim().replace(/^\S+ - /, "");
   await expect
     .poll(async () => {
-      const names = (await preview.allTextContents()).map(nameOf);
+      const names = (await optionTexts(preview)).map(nameOf);
       const descending = [...names].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
       return names.length >= 4 && JSON.stringify(names) === JSON.stringify(descending);
     })
     .toBe(true);
-  await expect(preview.first()).toHaveText("Warehouse Retrofit");
-  await expect(preview.filter({ hasText: sandboxProject })).toHaveCount(1);
+  expect((await optionTexts(preview))[0]).toBe("Warehouse Retrofit");
+  expect(await optionTexts(preview)).toContain(sandboxProject);
   await dialog.getByRole("button", { name: "OK" }).click();
   await expect(dialog).toHaveCount(0);
 
@@ -97,7 +102,7 @@ test("a designer builds a Project → RFI form with a live preview, and the fill
   await dialog.getByLabel("Value field", { exact: true }).selectOption("id");
   // A sample project stands in for the Project field in the preview.
   await dialog.getByLabel("Sample value for Project").fill(sandboxProjectId);
-  await expect(dialog.getByRole("list", { name: "Preview options" })).toContainText("Clarify the door hardware schedule");
+  await expect.poll(() => optionTexts(previewOf(dialog).getByRole("combobox"))).toEqual(["Clarify the door hardware schedule"]);
   await dialog.getByRole("button", { name: "OK" }).click();
   await expect(dialog).toHaveCount(0);
 
@@ -234,4 +239,73 @@ test("someone who is not a connection user of the data source sees why instead o
   await open(uma, `/forms/${formId}/design`);
   await expect(uma.getByRole("heading", { name: "You don't have access to this page" })).toBeVisible();
   await context.close();
+});
+
+test("radio and manual lists, a does-not-equal condition, and paging with Load more", async ({ page }) => {
+  await signInAsAdmin(page);
+  const source = uniqueName("Paged forms source");
+  await addReadyDataSource(page, source);
+  await open(page, "/forms/new/design");
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+  const formName = uniqueName("Paged RFIs");
+  await page.getByLabel("Form name").fill(formName);
+
+  // A manual radio list: the preview follows the options as they are typed.
+  await page.getByLabel("New field type").selectOption("List");
+  await page.getByRole("button", { name: "+ Add field" }).click();
+  let dialog = page.getByRole("dialog", { name: "Add field" });
+  await dialog.getByLabel("Label", { exact: true }).fill("Priority");
+  await dialog.getByRole("radio", { name: "Entered manually" }).check();
+  await dialog.getByLabel("Options", { exact: true }).fill("high | High\nlow | Low");
+  await dialog.getByLabel("Display format", { exact: true }).selectOption("radio");
+  const radios = previewOf(dialog).getByRole("radio");
+  await expect(radios).toHaveCount(2);
+  await dialog.getByLabel("Options", { exact: true }).fill("high | High\nlow | Low\nKeep as is");
+  await expect(previewOf(dialog).locator("label")).toHaveText(["High", "Low", "Keep as is"]);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toHaveCount(0);
+
+  // RFIs of the Scale Test Project (120 of them): more than one page.
+  dialog = await startListField(page, "RFI", source, "rfis");
+  await dialog.getByLabel("Project value", { exact: true }).fill(scaleProjectId);
+  await dialog.getByLabel("Display field", { exact: true }).selectOption("subject");
+  await dialog.getByLabel("Value field", { exact: true }).selectOption("id");
+  await dialog.getByLabel("Sort by", { exact: true }).selectOption("subject");
+  const count = previewOf(dialog).getByTestId("preview-count");
+  await expect(count).toHaveText("The first 50 of 120; people filling the form can load more or search.");
+
+  // Not drafts: Procore filters only by equality, so Trestle does this one itself.
+  await dialog.getByRole("button", { name: "+ Add condition" }).click();
+  await dialog.getByLabel("Condition 1 Procore field").selectOption("status");
+  await dialog.getByLabel("Condition 1 operator").selectOption({ label: "does not equal" });
+  await dialog.getByLabel("Condition 1 value", { exact: true }).fill("draft");
+  await expect(count).toHaveText(/^The first 50 of \d+;/);
+  const total = Number((await count.textContent())!.match(/of (\d+)/)![1]);
+  expect(total).toBeGreaterThan(50);
+  expect(total).toBeLessThan(120);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toHaveCount(0);
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(toast(page, "Form saved")).toBeVisible();
+
+  // Filling in: the condition survived the save, and Load more brings the rest in order.
+  const formId = page.url().split("/").at(-2)!;
+  await open(page, `/forms/${formId}/fill`);
+  await page.getByRole("radio", { name: "Low" }).check();
+  const rfi = page.getByLabel("RFI", { exact: true });
+  const list = page.getByTestId(/^list-/);
+  await expect(list).toContainText(`Showing 50 of ${total}.`);
+  await expect.poll(async () => (await optionTexts(rfi)).length).toBe(50);
+  await list.getByRole("button", { name: "Load more" }).click();
+  await expect.poll(async () => (await optionTexts(rfi)).length).toBe(total);
+  await expect(list.getByRole("button", { name: "Load more" })).toHaveCount(0);
+  const subjects = await optionTexts(rfi);
+  const byText = (a: string, b: string) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
+  expect(subjects).toEqual([...subjects].sort(byText));
+  expect(new Set(subjects).size).toBe(total);
+
+  // An option from the second page is as good as any.
+  await rfi.selectOption({ label: subjects[total - 1] });
+  await page.getByRole("button", { name: "Submit", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Form submitted" })).toBeVisible();
 });

@@ -132,10 +132,45 @@ fn options_follow_sort_conditions_cascades_and_search() {
             &server,
             &admin,
             rfis(&source, cascade.clone(), open),
-            chosen,
+            chosen.clone(),
         )
         .await;
-        assert!(only_open["total"].as_u64().unwrap() <= all["total"].as_u64().unwrap());
+        let not_open = json!([{ "field": "status", "op": "ne",
+            "value": { "kind": "constant", "value": "open" } }]);
+        let others = options(
+            &server,
+            &admin,
+            rfis(&source, cascade.clone(), not_open),
+            chosen.clone(),
+        )
+        .await;
+        assert!(only_open["total"].as_u64().unwrap() >= 1, "{only_open}");
+        assert_eq!(
+            only_open["total"].as_u64().unwrap() + others["total"].as_u64().unwrap(),
+            all["total"].as_u64().unwrap(),
+            "equals and does-not-equal split the list"
+        );
+        // Operators Procore has no filter for are applied by the server: `contains`.
+        let word = subjects[0]
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .to_lowercase();
+        let containing = json!([{ "field": "subject", "op": "contains",
+            "value": { "kind": "constant", "value": word.to_uppercase() } }]);
+        let matching = options(
+            &server,
+            &admin,
+            rfis(&source, cascade.clone(), containing),
+            chosen.clone(),
+        )
+        .await;
+        let expected: Vec<_> = subjects
+            .iter()
+            .filter(|s| s.to_lowercase().contains(&word))
+            .cloned()
+            .collect();
+        assert_eq!(displays(&matching), expected);
         let term = subjects[0]
             .split_whitespace()
             .next()

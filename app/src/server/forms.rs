@@ -14,7 +14,7 @@ use crate::data_source::{PrincipalKind, Status};
 use crate::error::AppError;
 use crate::form::{
     Answer, Direction, FieldKind, Form, FormDraft, ListBinding, ListOption, ListSource,
-    ObjectField, ObjectInfo, Operand, OptionsPage, OptionsRequest, QueryableSource,
+    ObjectField, ObjectInfo, Operand, Operator, OptionsPage, OptionsRequest, QueryableSource,
 };
 use crate::model::{Role, SessionUser, is_record_key};
 
@@ -229,6 +229,18 @@ pub async fn options(
 
 /// An operand's value now: the constant, or what the named field holds (`None`: not
 /// chosen yet, so a cascading list has nothing to show).
+fn operator(op: Operator) -> query::Operator {
+    match op {
+        Operator::Eq => query::Operator::Eq,
+        Operator::Ne => query::Operator::Ne,
+        Operator::Contains => query::Operator::Contains,
+        Operator::Gt => query::Operator::Gt,
+        Operator::Ge => query::Operator::Ge,
+        Operator::Lt => query::Operator::Lt,
+        Operator::Le => query::Operator::Le,
+    }
+}
+
 fn resolve<'a>(operand: &'a Operand, request: &'a OptionsRequest) -> Option<&'a str> {
     match operand {
         Operand::Constant(value) => Some(value.as_str()),
@@ -289,6 +301,7 @@ async fn options_for(
         match resolve(&condition.value, request) {
             Some(value) => filters.push(Filter {
                 field: condition.field.clone(),
+                op: operator(condition.op),
                 values: vec![value.to_string()],
             }),
             None => return Ok(empty),

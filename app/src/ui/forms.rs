@@ -25,8 +25,8 @@ use crate::api::forms::{
 use crate::error::AppError;
 use crate::form::{
     Answer, Condition, Direction, DisplayFormat, FieldKind, Form, FormDraft, FormField,
-    ListBinding, ListOption, ListSource, ObjectInfo, Operand, OptionsPage, OptionsRequest,
-    QueryableSource,
+    ListBinding, ListOption, ListSource, ObjectInfo, Operand, Operator, OptionsPage,
+    OptionsRequest, QueryableSource,
 };
 use crate::model::{Role, SessionUser};
 
@@ -897,9 +897,13 @@ fn FieldDialog(
                             <ListSettings source manual binding format object catalog earlier_lists />
                         })}
                     </div>
-                    {move || (kind.get() == FieldKind::List && source.get() == SourceKind::DataSource).then(|| view! {
-                        <PreviewPanel preview binding samples format earlier_lists />
-                    })}
+                    {move || match (kind.get(), source.get()) {
+                        (FieldKind::List, SourceKind::DataSource) => Some(view! {
+                            <PreviewPanel preview label binding samples format earlier_lists />
+                        }.into_any()),
+                        (FieldKind::List, SourceKind::Manual) => Some(view! { <ManualPreview manual label format /> }.into_any()),
+                        _ => None,
+                    }}
                 </div>
                 {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
                 <div class="modal-actions">
@@ -1263,6 +1267,7 @@ fn Conditions(
         binding.update(|b| {
             b.conditions.push(Condition {
                 field: String::new(),
+                op: Operator::Eq,
                 value: Operand::Constant(String::new()),
             })
         })
@@ -1279,9 +1284,10 @@ fn Conditions(
                             let select_id = format!("fd-condition-{n}-field");
                             let current = move || binding.with(|b| b.conditions.get(i).map(|c| c.field.clone()).unwrap_or_default());
                             let operand_id = format!("fd-condition-{n}");
+                            let op_id = format!("fd-condition-{n}-op");
                             view! {
                                 <li class="condition" data-testid="condition">
-                                    <label for=select_id.clone() class="visually-hidden">{format!("Condition {n} field")}</label>
+                                    <label for=select_id.clone() class="visually-hidden">{format!("Condition {n} Procore field")}</label>
                                     <select
                                         id=select_id
                                         on:change=move |ev| {
@@ -1310,7 +1316,24 @@ fn Conditions(
                                                 .collect_view()
                                         }}
                                     </select>
-                                    <span class="operator" aria-label="equals">"="</span>
+                                    <label for=op_id.clone() class="visually-hidden">{format!("Condition {n} operator")}</label>
+                                    <select
+                                        id=op_id
+                                        class="operator"
+                                        on:change=move |ev| {
+                                            if let Some(op) = Operator::from_key(&event_target_value(&ev)) {
+                                                binding.update(|b| if let Some(c) = b.conditions.get_mut(i) { c.op = op });
+                                            }
+                                        }
+                                    >
+                                        {Operator::ALL
+                                            .into_iter()
+                                            .map(|op| {
+                                                let chosen = move || binding.with(|b| b.conditions.get(i).map(|c| c.op)) == Some(op);
+                                                view! { <option value=op.key() prop:selected=chosen>{op.label()}</option> }
+                                            })
+                                            .collect_view()}
+                                    </select>
                                     <OperandInput
                                         id=operand_id
                                         label=format!("Condition {n}")
@@ -1337,9 +1360,53 @@ fn Conditions(
     }
 }
 
+/// The list exactly as a person filling the form will meet it: the same control, the same
+/// options in the same order. Choosing in it changes nothing.
+fn preview_control(label: String, format: DisplayFormat, options: Vec<ListOption>) -> AnyView {
+    let field = FormField {
+        id: "preview".into(),
+        label: if label.trim().is_empty() {
+            "List".into()
+        } else {
+            label
+        },
+        kind: FieldKind::List,
+        required: false,
+        list: None,
+        format,
+    };
+    view! { <div class="field list-field">{choices(&field, Signal::stored(options), RwSignal::new(HashMap::new()))}</div> }
+        .into_any()
+}
+
+/// A manual list's preview follows the options as they are typed.
+#[component]
+fn ManualPreview(
+    manual: RwSignal<String>,
+    label: RwSignal<String>,
+    format: RwSignal<DisplayFormat>,
+) -> impl IntoView {
+    view! {
+        <section class="preview-panel" aria-labelledby="preview-title">
+            <h3 id="preview-title">"Preview"</h3>
+            <div class="preview-body" aria-live="polite">
+                {move || {
+                    let options = parse_manual(&manual.get());
+                    if options.is_empty() {
+                        view! { <p class="hint">"Enter the options, one per line, to see the list."</p> }.into_any()
+                    } else {
+                        preview_control(label.get(), format.get(), options)
+                    }
+                }}
+            </div>
+        </section>
+    }
+}
+
 #[component]
 fn PreviewPanel(
     preview: RwSignal<Preview>,
+    label: RwSignal<String>,
     binding: RwSignal<ListBinding>,
     samples: RwSignal<HashMap<String, String>>,
     format: RwSignal<DisplayFormat>,
@@ -1391,16 +1458,13 @@ fn PreviewPanel(
                     Preview::Loaded(page) => {
                         let shown = page.options.len();
                         let total = page.total;
-                        let radio = format.get() == DisplayFormat::Radio;
                         view! {
-                            <ol class="preview-options" class:preview-radio=radio aria-label="Preview options">
-                                {page.options.into_iter().map(|o| view! {
-                                    <li title=format!("Value: {}", o.value)>{o.display}</li>
-                                }).collect_view()}
-                            </ol>
+                            {preview_control(label.get(), format.get(), page.options)}
                             <p class="hint" data-testid="preview-count">
                                 {if total > shown as u64 {
                                     format!("The first {shown} of {total}; people filling the form can load more or search.")
+                                } else if total == 1 {
+                                    "1 option".to_string()
                                 } else {
                                     format!("{total} options")
                                 }}
@@ -1929,14 +1993,17 @@ mod tests {
             conditions: vec![
                 Condition {
                     field: "status".into(),
+                    op: Operator::Eq,
                     value: Operand::Constant("open".into()),
                 },
                 Condition {
                     field: "x".into(),
+                    op: Operator::Eq,
                     value: Operand::Field("f2".into()),
                 },
                 Condition {
                     field: "y".into(),
+                    op: Operator::Eq,
                     value: Operand::Field("f1".into()),
                 },
             ],

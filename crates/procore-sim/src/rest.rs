@@ -101,8 +101,12 @@ pub fn matches_filter(record: &Value, field: &str, values: &[String]) -> bool {
     values.iter().any(|wanted| match wanted.split_once("...") {
         Some((from, to)) => {
             let len = from.len().max(to.len()).min(actual.len());
-            let actual = &actual[..len];
-            actual >= &from[..from.len().min(len)] && actual <= &to[..to.len().min(len)]
+            // `get` rather than indexing: a cut inside a character is no match, not a panic.
+            let cut = |s: &str| s.get(..s.len().min(len)).map(str::to_owned);
+            match (cut(&actual), cut(from), cut(to)) {
+                (Some(actual), Some(from), Some(to)) => actual >= from && actual <= to,
+                _ => false,
+            }
         }
         None => *actual == **wanted,
     })
@@ -590,6 +594,9 @@ mod tests {
             &["2026-04-01...2026-04-30".into()]
         ));
         assert!(!matches_filter(&record, "missing", &["x".into()]));
+        // A range cut inside a multi-byte character is no match rather than a panic.
+        let accented = json!({ "name": "ééé" });
+        assert!(!matches_filter(&accented, "name", &["ab...abc".into()]));
     }
 
     #[test]

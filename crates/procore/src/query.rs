@@ -12,7 +12,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::catalogue::{FieldDef, ObjectDef, Operation, Scoped, SortStyle, lookup};
+use crate::catalogue::{FieldDef, ObjectDef, Operation, Scoped, SortStyle, is_date, lookup};
 use crate::{ApiRequest, Client, Error};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,12 +23,78 @@ pub enum Direction {
     Desc,
 }
 
-/// Records whose `field` equals any of `values`; a value `from...to` is an inclusive range
-/// (dates and timestamps compare as text, as Procore's `...` ranges do).
+/// How a [`Filter`] compares a record's field with its values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    /// Equals any of the values; a value `from...to` is an inclusive range (dates and
+    /// timestamps compare at the precision given, as Procore's `...` ranges do). The only
+    /// comparison Procore's own filters make, so the only one that can go to Procore.
+    #[default]
+    Eq,
+    /// Equals none of the values; a record without the field is not equal.
+    Ne,
+    /// The text contains any of the values, case-insensitively.
+    Contains,
+    /// Ordered as Procore sorts: numbers by value, text case-insensitively, dates at the
+    /// precision given.
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 7] = [
+        Operator::Eq,
+        Operator::Ne,
+        Operator::Contains,
+        Operator::Gt,
+        Operator::Ge,
+        Operator::Lt,
+        Operator::Le,
+    ];
+}
+
+/// Records whose `field` compares with `values` as `op` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filter {
     pub field: String,
+    #[serde(default)]
+    pub op: Operator,
     pub values: Vec<String>,
+}
+
+impl Filter {
+    /// Records whose `field` equals any of `values`.
+    pub fn eq(field: impl Into<String>, values: Vec<String>) -> Filter {
+        Filter {
+            field: field.into(),
+            op: Operator::Eq,
+            values,
+        }
+    }
+
+    pub fn matches(&self, record: &Value) -> bool {
+        let actual = lookup(record, &self.field).and_then(text_of);
+        let Some(actual) = actual else {
+            // Nothing equals a missing value, so it is unequal to every value.
+            return self.op == Operator::Ne;
+        };
+        let any = |test: &dyn Fn(&str) -> bool| self.values.iter().any(|v| test(v));
+        match self.op {
+            Operator::Eq => any(&|wanted| equals(&actual, wanted)),
+            Operator::Ne => !any(&|wanted| equals(&actual, wanted)),
+            Operator::Contains => {
+                let actual = actual.to_lowercase();
+                any(&|wanted| actual.contains(&wanted.to_lowercase()))
+            }
+            Operator::Gt => any(&|w| compare(&actual, w) == Ordering::Greater),
+            Operator::Ge => any(&|w| compare(&actual, w) != Ordering::Less),
+            Operator::Lt => any(&|w| compare(&actual, w) == Ordering::Less),
+            Operator::Le => any(&|w| compare(&actual, w) != Ordering::Greater),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +148,7 @@ fn plan<'q>(object: &'q ObjectDef, query: &'q ListQuery) -> Result<Plan<'q>, Err
             continue;
         };
         match field.filter_param.as_deref() {
-            Some(param) if !query.evaluate_locally => {
+            Some(param) if filter.op == Operator::Eq && !query.evaluate_locally => {
                 if let [value] = filter.values.as_slice() {
                     plan.params.push((param.to_string(), value.clone()));
                 } else {
@@ -308,7 +374,7 @@ impl Client {
 /// Applies what Procore did not, then cuts the page.
 fn finish(mut records: Vec<Value>, plan: &Plan<'_>, query: &ListQuery) -> Listing {
     for filter in &plan.local_filters {
-        records.retain(|r| matches_filter(r, &filter.field, &filter.values));
+        records.retain(|r| filter.matches(r));
     }
     if let Some(term) = plan.local_search {
         let term = term.to_lowercase();
@@ -337,23 +403,37 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-pub fn matches_filter(record: &Value, field: &str, values: &[String]) -> bool {
-    let Some(actual) = lookup(record, field).and_then(text_of) else {
-        return false;
-    };
-    values.iter().any(|wanted| match wanted.split_once("...") {
+fn equals(actual: &str, wanted: &str) -> bool {
+    match wanted.split_once("...") {
         Some((from, to)) => {
-            // Compare at the precision given: "2026-01-01...2026-01-31" covers timestamps.
-            let len = from.len().max(to.len()).min(actual.len());
-            let head = &actual[..actual
-                .char_indices()
-                .nth(len)
-                .map_or(actual.len(), |(i, _)| i)];
-            head >= from.get(..len.min(from.len())).unwrap_or(from)
-                && head <= to.get(..len.min(to.len())).unwrap_or(to)
+            compare(actual, from) != Ordering::Less && compare(actual, to) != Ordering::Greater
         }
-        None => actual == *wanted,
-    })
+        None => actual == wanted,
+    }
+}
+
+/// `actual` cut to the length of `bound`, so "2026-01-31T10:00:00Z" is within
+/// "2026-01-01...2026-01-31": a bound is as precise as it is written.
+fn at_precision<'a>(actual: &'a str, bound: &str) -> &'a str {
+    if !bound.get(..10).is_some_and(is_date) {
+        return actual;
+    }
+    let end = actual
+        .char_indices()
+        .nth(bound.chars().count())
+        .map_or(actual.len(), |(i, _)| i);
+    &actual[..end]
+}
+
+/// Numbers by value when both sides are numbers, otherwise text case-insensitively (dates
+/// at the precision of `wanted`).
+fn compare(actual: &str, wanted: &str) -> Ordering {
+    if let (Ok(a), Ok(w)) = (actual.trim().parse::<f64>(), wanted.trim().parse::<f64>()) {
+        return a.total_cmp(&w);
+    }
+    at_precision(actual, wanted)
+        .to_lowercase()
+        .cmp(&wanted.to_lowercase())
 }
 
 /// Free-text search: any string value of the record (nested too) contains the term.
@@ -433,5 +513,103 @@ impl SortKey {
             Some(v) => text_of(v).map_or(SortKey::Missing, |t| SortKey::Text(t.to_lowercase())),
             None => SortKey::Missing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn filter(field: &str, op: Operator, values: &[&str]) -> Filter {
+        Filter {
+            field: field.into(),
+            op,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn rfi() -> Value {
+        json!({
+            "id": 150,
+            "number": "12",
+            "subject": "Lobby Stone finish",
+            "due_date": "2026-03-05",
+            "updated_at": "2026-03-05T10:00:00Z",
+            "assignee": { "name": "Ann" },
+            "private": false,
+        })
+    }
+
+    #[test]
+    fn equality_ranges_and_their_precision() {
+        let r = rfi();
+        assert!(Filter::eq("id", vec!["7".into(), "150".into()]).matches(&r));
+        assert!(Filter::eq("assignee.name", vec!["Ann".into()]).matches(&r));
+        assert!(Filter::eq("private", vec!["false".into()]).matches(&r));
+        assert!(Filter::eq("updated_at", vec!["2026-03-01...2026-03-05".into()]).matches(&r));
+        assert!(!Filter::eq("updated_at", vec!["2026-03-06...2026-03-31".into()]).matches(&r));
+        // Numbers in a range compare by value, not as text ("1500" is not within 100...200).
+        assert!(Filter::eq("id", vec!["100...200".into()]).matches(&r));
+        assert!(!Filter::eq("id", vec!["1000...2000".into()]).matches(&r));
+        assert!(!Filter::eq("missing", vec!["x".into()]).matches(&r));
+    }
+
+    #[test]
+    fn every_operator_on_numbers_text_and_dates() {
+        let r = rfi();
+        let holds = |field, op, values: &[&str]| filter(field, op, values).matches(&r);
+        assert!(holds("id", Operator::Ne, &["7"]));
+        assert!(!holds("id", Operator::Ne, &["7", "150"]));
+        assert!(
+            holds("missing", Operator::Ne, &["7"]),
+            "nothing equals a missing value"
+        );
+        assert!(holds("subject", Operator::Contains, &["stone"]));
+        assert!(!holds("subject", Operator::Contains, &["granite"]));
+        // "12" is a number on both sides: 12 > 9, although "12" < "9" as text.
+        assert!(holds("number", Operator::Gt, &["9"]));
+        assert!(holds("id", Operator::Ge, &["150"]));
+        assert!(!holds("id", Operator::Gt, &["150"]));
+        assert!(holds("id", Operator::Lt, &["151"]));
+        assert!(holds("id", Operator::Le, &["150"]));
+        // Text case-insensitively, dates at the precision written.
+        assert!(holds("subject", Operator::Gt, &["lobby"]));
+        assert!(holds("updated_at", Operator::Le, &["2026-03-05"]));
+        assert!(holds("updated_at", Operator::Ge, &["2026-03-05"]));
+        assert!(!holds("updated_at", Operator::Lt, &["2026-03-05"]));
+        assert!(holds("due_date", Operator::Lt, &["2026-04-01"]));
+        for op in Operator::ALL.into_iter().filter(|op| *op != Operator::Ne) {
+            assert!(!holds("missing", op, &["1"]), "{op:?} on a missing value");
+        }
+    }
+
+    #[test]
+    fn only_equality_goes_to_procore() {
+        let object = crate::catalogue::catalogue().get("rfis").unwrap();
+        let query = ListQuery {
+            filters: vec![
+                filter("status", Operator::Eq, &["open"]),
+                filter("status", Operator::Ne, &["draft"]),
+            ],
+            ..ListQuery::default()
+        };
+        let plan = plan(object, &query).unwrap();
+        assert_eq!(
+            plan.params,
+            vec![("filters[status]".to_string(), "open".to_string())]
+        );
+        assert_eq!(plan.local_filters.len(), 1);
+        assert_eq!(plan.local_filters[0].op, Operator::Ne);
+    }
+
+    #[test]
+    fn operators_read_and_write_as_snake_case() {
+        let f: Filter = serde_json::from_value(json!({ "field": "id", "values": ["1"] })).unwrap();
+        assert_eq!(f.op, Operator::Eq, "equality when no operator is given");
+        let f: Filter =
+            serde_json::from_value(json!({ "field": "id", "op": "ge", "values": ["1"] })).unwrap();
+        assert_eq!(f.op, Operator::Ge);
     }
 }

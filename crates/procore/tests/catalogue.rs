@@ -469,10 +469,7 @@ mod live {
                     for case in cases {
                         let values: Vec<String> = case.iter().map(|(v, _)| v.clone()).collect();
                         let query = ListQuery {
-                            filters: vec![Filter {
-                                field: field.name.clone(),
-                                values: values.clone(),
-                            }],
+                            filters: vec![Filter::eq(&field.name, values.clone())],
                             ..ListQuery::default()
                         };
                         let what = format!(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::*;
 use procore::catalogue::{Operation, Scoped, catalogue};
-use procore::query::{Direction, Filter, ListQuery};
+use procore::query::{Direction, Filter, ListQuery, Operator};
 use procore::{Client, Error, MemoryTokenStore};
 use procore_sim::data::{SANDBOX_COMPANY_ID, SANDBOX_PROJECT_ID, SCALE_PROJECT_ID};
 use serde_json::{Map, Value, json};
@@ -67,6 +67,80 @@ async fn every_catalogued_object_lists_and_shows_at_its_paths() {
     }
 }
 
+/// Procore filters only by equality; the other comparisons read the list and decide here,
+/// on the same values, so they split a list exactly as equality does.
+#[tokio::test]
+async fn other_comparisons_are_made_by_the_client_on_the_same_values() {
+    let h = Harness::start(procore_sim::SimConfig {
+        scale: 300,
+        ..roomy()
+    })
+    .await;
+    let client = signed_in(&h).await;
+    let rfis = object("rfis");
+    let list = |filters: Vec<Filter>| {
+        let client = client.clone();
+        async move {
+            client
+                .list_objects(
+                    rfis,
+                    &scope(SCALE_PROJECT_ID),
+                    &ListQuery {
+                        filters,
+                        ..ListQuery::default()
+                    },
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let with_op = |field: &str, op, value: &str| Filter {
+        field: field.into(),
+        op,
+        values: vec![value.into()],
+    };
+    let all = list(Vec::new()).await;
+    let open = list(vec![Filter::eq("status", vec!["open".into()])]).await;
+    let not_open = list(vec![with_op("status", Operator::Ne, "open")]).await;
+    assert!(open.total > 0 && not_open.total > 0);
+    assert_eq!(open.total + not_open.total, all.total);
+    assert!(not_open.records.iter().all(|r| r["status"] != "open"));
+
+    let middle = all.records[all.records.len() / 2]["id"].as_u64().unwrap();
+    let above = list(vec![with_op("id", Operator::Gt, &middle.to_string())]).await;
+    let at_most = list(vec![with_op("id", Operator::Le, &middle.to_string())]).await;
+    assert_eq!(above.total + at_most.total, all.total);
+    assert!(ids(&above.records).iter().all(|id| *id > middle));
+
+    // Together with an equality that Procore applies, on one page.
+    let query = ListQuery {
+        filters: vec![
+            Filter::eq("status", vec!["open".into()]),
+            with_op("subject", Operator::Contains, "a"),
+        ],
+        page: Some((1, 10)),
+        ..ListQuery::default()
+    };
+    let page = client
+        .list_objects(rfis, &scope(SCALE_PROJECT_ID), &query)
+        .await
+        .unwrap();
+    let expected: Vec<_> = open
+        .records
+        .iter()
+        .filter(|r| r["subject"].as_str().unwrap().to_lowercase().contains('a'))
+        .collect();
+    assert_eq!(page.total, expected.len() as u64);
+    assert_eq!(
+        ids(&page.records),
+        expected
+            .iter()
+            .take(10)
+            .map(|r| r["id"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test]
 async fn sorts_and_filters_agree_wherever_they_run() {
     let h = Harness::start(procore_sim::SimConfig {
@@ -82,18 +156,12 @@ async fn sorts_and_filters_agree_wherever_they_run() {
             ..ListQuery::default()
         },
         ListQuery {
-            filters: vec![Filter {
-                field: "status".into(),
-                values: vec!["open".into()],
-            }],
+            filters: vec![Filter::eq("status", vec!["open".into()])],
             sort: Some(("due_date".into(), Direction::Asc)),
             ..ListQuery::default()
         },
         ListQuery {
-            filters: vec![Filter {
-                field: "status".into(),
-                values: vec!["closed".into(), "draft".into()],
-            }],
+            filters: vec![Filter::eq("status", vec!["closed".into(), "draft".into()])],
             sort: Some(("updated_at".into(), Direction::Desc)),
             page: Some((2, 25)),
             ..ListQuery::default()
