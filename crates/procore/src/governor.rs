@@ -207,7 +207,10 @@ mod tests {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap();
-        assert!(now.as_secs_f64() >= reset as f64, "admitted before the reset");
+        assert!(
+            now.as_secs_f64() >= reset as f64,
+            "admitted before the reset"
+        );
         assert!(started.elapsed() >= Duration::from_millis(100));
     }
 
