@@ -3,6 +3,8 @@
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -11,6 +13,12 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// Forbidden, saying why and what would help.
+    #[error("{0}")]
+    Denied(String),
+    /// The request itself is malformed (not a value in it: that is [`AppError::Invalid`]).
+    #[error("{0}")]
+    BadRequest(String),
     #[error("{0} was not found.")]
     NotFound(String),
     /// A value the caller sent is wrong; `field` names the form field when there is one.
@@ -26,6 +34,22 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// The data was refused, field by field: keys are the attributes' write keys (`base`
+    /// for what concerns no one field). From the catalogue's checks or Procore's 422.
+    #[error("{message}")]
+    Rejected {
+        message: String,
+        fields: BTreeMap<String, Vec<String>>,
+    },
+    /// Procore is down or over its limits for now; worth trying again later.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_secs: Option<u64>,
+    },
+    /// Procore answered in a way Trestle could not use.
+    #[error("{0}")]
+    BadGateway(String),
     #[error(
         "Something went wrong on the server. Please try again; if it keeps happening, tell your administrator."
     )]
@@ -50,14 +74,43 @@ impl AppError {
         }
     }
 
+    /// Messages by field: a [`AppError::Rejected`]'s, or an [`AppError::Invalid`]'s one.
+    pub fn field_messages(&self) -> BTreeMap<String, Vec<String>> {
+        match self {
+            AppError::Rejected { fields, .. } => fields.clone(),
+            AppError::Invalid {
+                field: Some(field),
+                message,
+            } => BTreeMap::from([(field.clone(), vec![message.clone()])]),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    /// Seconds to wait before trying again, when the error says.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            AppError::Unavailable {
+                retry_after_secs, ..
+            } => *retry_after_secs,
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::Denied(_) => 403,
+            AppError::BadRequest(_) => 400,
             AppError::NotFound(_) => 404,
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests { .. } => 429,
+            AppError::Rejected { .. } => 422,
+            AppError::Unavailable { .. } => 503,
+            AppError::BadGateway(_) => 502,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::model::{is_record_key, validate_name};
+pub use crate::record::{Direction, ObjectField, ObjectInfo, Operator};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,14 +43,6 @@ impl FieldKind {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Direction {
-    #[default]
-    Asc,
-    Desc,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum DisplayFormat {
     #[default]
     Dropdown,
@@ -63,62 +56,6 @@ pub enum DisplayFormat {
 pub enum Operand {
     Constant(String),
     Field(String),
-}
-
-/// How a condition compares a record's field with its value. Procore itself filters only
-/// by equality; the server makes the other comparisons after reading the list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operator {
-    #[default]
-    Eq,
-    Ne,
-    Contains,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-}
-
-impl Operator {
-    pub const ALL: [Operator; 7] = [
-        Operator::Eq,
-        Operator::Ne,
-        Operator::Contains,
-        Operator::Gt,
-        Operator::Ge,
-        Operator::Lt,
-        Operator::Le,
-    ];
-
-    /// How the designer reads it: "status equals open".
-    pub fn label(self) -> &'static str {
-        match self {
-            Operator::Eq => "equals",
-            Operator::Ne => "does not equal",
-            Operator::Contains => "contains",
-            Operator::Gt => "is greater than",
-            Operator::Ge => "is at least",
-            Operator::Lt => "is less than",
-            Operator::Le => "is at most",
-        }
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Operator::Eq => "eq",
-            Operator::Ne => "ne",
-            Operator::Contains => "contains",
-            Operator::Gt => "gt",
-            Operator::Ge => "ge",
-            Operator::Lt => "lt",
-            Operator::Le => "le",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Operator> {
-        Operator::ALL.into_iter().find(|op| op.key() == key)
-    }
 }
 
 /// Only records whose `field` (a catalogue field of the object) compares with the value
@@ -183,29 +120,6 @@ pub struct Form {
 pub struct FormDraft {
     pub name: String,
     pub fields: Vec<FormField>,
-}
-
-/// A catalogue field offered as Display / Value / Sort by / condition field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ObjectField {
-    pub name: String,
-    pub label: String,
-    /// The catalogue kind, e.g. "text", "integer", "date".
-    pub kind: String,
-    /// Procore sorts by it server-side (otherwise Trestle sorts after reading every page).
-    pub sortable: bool,
-    pub filterable: bool,
-}
-
-/// A Procore object the designer can bind to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ObjectInfo {
-    pub key: String,
-    pub label: String,
-    pub needs_project: bool,
-    pub display_field: String,
-    pub value_field: String,
-    pub fields: Vec<ObjectField>,
 }
 
 /// A data source the caller may query.
@@ -330,13 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn operators_have_keys_and_older_conditions_read_as_equality() {
-        for op in Operator::ALL {
-            assert_eq!(Operator::from_key(op.key()), Some(op));
-            let json = serde_json::to_value(op).unwrap();
-            assert_eq!(json, op.key(), "the key is how it is stored");
-        }
-        assert_eq!(Operator::from_key("like"), None);
+    fn conditions_saved_before_operators_read_as_equality() {
         let saved = r#"{"field":"status","value":{"kind":"constant","value":"open"}}"#;
         let condition: Condition = serde_json::from_str(saved).unwrap();
         assert_eq!(condition.op, Operator::Eq);

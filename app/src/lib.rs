@@ -8,6 +8,7 @@ pub mod data_source;
 pub mod error;
 pub mod form;
 pub mod model;
+pub mod record;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;

@@ -394,7 +394,7 @@ fn people_outside_the_connection_users_get_an_error_instead_of_options() {
             )
             .await;
         let refused = server.call(&user, "form_options", ask).await;
-        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert!(refused.text().await.unwrap().contains("connection users"));
         // Designing needs the designer role.
         assert_eq!(

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod data_sources;
 pub mod forms;
 pub mod people;
+pub mod records;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod guard {
@@ -59,10 +60,8 @@ pub(crate) mod guard {
             options.set_status(
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             );
-            if let AppError::TooManyRequests {
-                retry_after_secs, ..
-            } = e
-                && let Ok(value) = retry_after_secs.to_string().parse()
+            if let Some(wait) = e.retry_after()
+                && let Ok(value) = wait.to_string().parse()
             {
                 options.insert_header(http::header::RETRY_AFTER, value);
             }

@@ -8,13 +8,14 @@ use serde_json::Value;
 
 use super::AppState;
 use super::data_sources::administers;
+use super::records;
 use super::store::SourceRecord;
 use crate::api::guard::{require, signed_in};
 use crate::data_source::{PrincipalKind, Status};
 use crate::error::AppError;
 use crate::form::{
-    Answer, Direction, FieldKind, Form, FormDraft, ListBinding, ListOption, ListSource,
-    ObjectField, ObjectInfo, Operand, Operator, OptionsPage, OptionsRequest, QueryableSource,
+    Answer, Direction, FieldKind, Form, FormDraft, ListBinding, ListOption, ListSource, ObjectInfo,
+    Operand, OptionsPage, OptionsRequest, QueryableSource,
 };
 use crate::model::{Role, SessionUser, is_record_key};
 
@@ -167,38 +168,10 @@ pub async fn queryable_sources() -> Result<Vec<QueryableSource>, AppError> {
         .collect())
 }
 
+/// The catalogue is no secret: anyone signed in may read it (the explorer needs it too).
 pub async fn objects() -> Result<Vec<ObjectInfo>, AppError> {
-    require(Role::Designer).await?;
-    Ok(catalogue()
-        .objects()
-        .iter()
-        .filter(|o| o.supports(procore::catalogue::Operation::List))
-        .map(|o| ObjectInfo {
-            key: o.key.clone(),
-            label: o.label.clone(),
-            needs_project: o.scope == Scope::Project,
-            display_field: o.display_field.clone(),
-            value_field: o.value_field.clone(),
-            fields: o
-                .fields
-                .iter()
-                .map(|f| ObjectField {
-                    name: f.name.clone(),
-                    label: f.label.clone(),
-                    kind: serde_json::to_value(&f.kind)
-                        .ok()
-                        .and_then(|k| match k {
-                            Value::String(s) => Some(s),
-                            Value::Object(map) => map.keys().next().cloned(),
-                            _ => None,
-                        })
-                        .unwrap_or_default(),
-                    sortable: f.sort_param.is_some(),
-                    filterable: f.filter_param.is_some(),
-                })
-                .collect(),
-        })
-        .collect())
+    signed_in().await?;
+    Ok(records::objects())
 }
 
 pub async fn preview(
@@ -229,18 +202,6 @@ pub async fn options(
 
 /// An operand's value now: the constant, or what the named field holds (`None`: not
 /// chosen yet, so a cascading list has nothing to show).
-fn operator(op: Operator) -> query::Operator {
-    match op {
-        Operator::Eq => query::Operator::Eq,
-        Operator::Ne => query::Operator::Ne,
-        Operator::Contains => query::Operator::Contains,
-        Operator::Gt => query::Operator::Gt,
-        Operator::Ge => query::Operator::Ge,
-        Operator::Lt => query::Operator::Lt,
-        Operator::Le => query::Operator::Le,
-    }
-}
-
 fn resolve<'a>(operand: &'a Operand, request: &'a OptionsRequest) -> Option<&'a str> {
     match operand {
         Operand::Constant(value) => Some(value.as_str()),
@@ -275,7 +236,7 @@ async fn options_for(
         .await?
         .ok_or_else(|| AppError::NotFound("Data source".into()))?;
     if !may_query(state, user, &source).await? {
-        return Err(AppError::Conflict(format!(
+        return Err(AppError::Denied(format!(
             "You may not read Procore data through “{}”; ask its administrators to add you to its connection users.",
             source.name
         )));
@@ -301,7 +262,7 @@ async fn options_for(
         match resolve(&condition.value, request) {
             Some(value) => filters.push(Filter {
                 field: condition.field.clone(),
-                op: operator(condition.op),
+                op: records::operator(condition.op),
                 values: vec![value.to_string()],
             }),
             None => return Ok(empty),
@@ -331,6 +292,7 @@ async fn options_for(
         project_id,
         id: None,
     };
+    // Starts with the data source's id, so writes through it can drop its entries.
     let key = serde_json::to_string(&(
         &source.id,
         source.environment,
@@ -347,7 +309,7 @@ async fn options_for(
             let listing = client
                 .list_objects(object, &scope, &query)
                 .await
-                .map_err(|e| procore_error(&source, e))?;
+                .map_err(|e| records::procore_error(&source, e))?;
             state.procore.options_cache().put(key, listing.clone());
             listing
         }
@@ -367,29 +329,9 @@ async fn options_for(
     })
 }
 
-/// What went wrong in Procore, in words for the person looking at the list.
-fn procore_error(source: &SourceRecord, error: procore::Error) -> AppError {
-    use procore::Error as E;
-    let message = match error {
-        E::NotAuthorized | E::AuthorizationExpired | E::Unauthorized => format!(
-            "The data source “{}” is not authorized with Procore; ask its administrators to authorize it.",
-            source.name
-        ),
-        E::Forbidden { reason } => format!("Procore refused access: {reason}"),
-        E::NotFound => "Procore did not find what the list asks for.".to_string(),
-        E::RateLimited { .. } => "Procore's rate limit was reached; try again in a minute.".into(),
-        E::Unavailable { .. } | E::Transport(_) => {
-            "Procore is unavailable; try again later.".into()
-        }
-        E::Validation { .. } | E::BadRequest { .. } | E::Catalogue(_) => {
-            format!("Procore could not answer the list's query: {error}")
-        }
-        other => {
-            tracing::warn!(error = %other, "Procore options query failed");
-            "Procore did not answer as expected; try again later.".to_string()
-        }
-    };
-    AppError::Conflict(message)
+/// The start of every options cache key of a data source.
+pub fn options_cache_prefix(source: &str) -> String {
+    format!("[{},", Value::from(source))
 }
 
 pub async fn submit(form: &str, answers: Vec<Answer>) -> Result<String, AppError> {

@@ -8,6 +8,7 @@ pub mod forms;
 pub mod oauth_flow;
 pub mod password;
 pub mod procore;
+pub mod records;
 pub mod state;
 pub mod store;
 

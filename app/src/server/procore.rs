@@ -243,6 +243,13 @@ impl OptionsCache {
             .map(|(_, listing)| listing.clone())
     }
 
+    /// Drops every entry whose key starts with `prefix`: after a write through a data
+    /// source, its lists are read afresh.
+    pub fn forget(&self, prefix: &str) {
+        let mut entries = self.entries.lock().expect("options cache");
+        entries.retain(|key, _| !key.starts_with(prefix));
+    }
+
     pub fn put(&self, key: String, listing: procore::query::Listing) {
         if self.ttl.is_zero() {
             return;
