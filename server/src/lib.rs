@@ -81,7 +81,8 @@ pub fn router(state: AppState) -> Router {
     let public_origin = origin::Origin::of(&state.config.public_url);
     let mut router = Router::new()
         .route("/health", get(|| async { "ok" }))
-        .merge(app::server::oauth_flow::routes());
+        .merge(app::server::oauth_flow::routes())
+        .nest("/api/v1", app::server::rest_api::router());
     if state.config.procore.simulator {
         router = router.nest_service(SIMULATOR_PATH, simulator(&state.config));
     }

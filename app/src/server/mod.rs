@@ -1,5 +1,6 @@
 //! Everything that only runs on the server: configuration, storage, authentication.
 
+pub mod api_tokens;
 pub mod auth;
 pub mod config;
 pub mod crypto;
@@ -9,6 +10,7 @@ pub mod oauth_flow;
 pub mod password;
 pub mod procore;
 pub mod records;
+pub mod rest_api;
 pub mod state;
 pub mod store;
 

@@ -1,7 +1,9 @@
 //! Pages and components.
 
 mod account;
+mod api_tokens;
 mod data_sources;
+mod explorer;
 mod forms;
 mod layout;
 mod pages;
@@ -89,8 +91,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("forms") view=forms::FormsPage ssr=SsrMode::Async />
                     <Route path=path!("forms/:id/design") view=forms::DesignerPage ssr=SsrMode::Async />
                     <Route path=path!("forms/:id/fill") view=forms::FillPage ssr=SsrMode::Async />
-                    <Route path=path!("explorer") view=pages::Explorer ssr=SsrMode::Async />
+                    <Route path=path!("explorer") view=explorer::ExplorerPage ssr=SsrMode::Async />
                     <Route path=path!("account/password") view=account::ChangePasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("account/api-tokens") view=api_tokens::ApiTokensPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("admin") view=layout::Administration ssr=SsrMode::Async>
                         <Route path=path!("") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />
                         <Route path=path!("users") view=people::UsersPage ssr=SsrMode::Async />

@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::widgets::EmptyState;
 use crate::model::{Role, SessionUser};
 
 #[component]
@@ -43,17 +42,5 @@ pub fn Home() -> impl IntoView {
                 </A>
             })}
         </div>
-    }
-}
-
-#[component]
-pub fn Explorer() -> impl IntoView {
-    view! {
-        <Title text="Explorer" />
-        <div class="page-header"><h1>"Explorer"</h1></div>
-        <EmptyState
-            title="Nothing to explore yet"
-            message="Once a Procore data source is ready, its records can be browsed and edited here."
-        />
     }
 }

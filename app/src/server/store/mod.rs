@@ -2,6 +2,7 @@
 //! [`crate::model`]. SurrealDB types never leave this module, so the browser build
 //! never sees them.
 
+mod api_tokens;
 mod data_sources;
 mod forms;
 mod people;
@@ -38,6 +39,14 @@ const SCHEMA: &[(&str, &str)] = &[
         include_str!("../../../schema/003_data_sources.surql"),
     ),
     ("004_forms", include_str!("../../../schema/004_forms.surql")),
+    (
+        "005_api_tokens",
+        include_str!("../../../schema/005_api_tokens.surql"),
+    ),
+    (
+        "006_data_rules",
+        include_str!("../../../schema/006_data_rules.surql"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

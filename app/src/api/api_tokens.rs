@@ -1,0 +1,1 @@
+//! Personal API tokens: the caller's own, listed, created (shown once) and revoked.

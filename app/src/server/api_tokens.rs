@@ -1,0 +1,1 @@
+//! Personal API tokens: created in the app, shown once, stored hashed, revocable.

@@ -1,0 +1,1 @@
+//! Personal API tokens: stored as hashes, never as the token itself.
