@@ -113,6 +113,9 @@ pub struct Form {
     pub id: String,
     pub name: String,
     pub fields: Vec<FormField>,
+    /// Run in order when the form is submitted.
+    #[serde(default)]
+    pub rules: Vec<DataRule>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -120,7 +123,149 @@ pub struct Form {
 pub struct FormDraft {
     pub name: String,
     pub fields: Vec<FormField>,
+    #[serde(default)]
+    pub rules: Vec<DataRule>,
 }
+
+/// What a data rule does with its Procore object when the form is submitted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    #[default]
+    Create,
+    Update,
+    Delete,
+    Find,
+}
+
+impl RuleAction {
+    pub const ALL: [RuleAction; 4] = [
+        RuleAction::Create,
+        RuleAction::Update,
+        RuleAction::Delete,
+        RuleAction::Find,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RuleAction::Create => "Create item",
+            RuleAction::Update => "Update item",
+            RuleAction::Delete => "Delete item",
+            RuleAction::Find => "Find items",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            RuleAction::Create => "create",
+            RuleAction::Update => "update",
+            RuleAction::Delete => "delete",
+            RuleAction::Find => "find",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<RuleAction> {
+        RuleAction::ALL.into_iter().find(|a| a.key() == key)
+    }
+
+    /// Writes take attributes from the form.
+    pub fn takes_inputs(self) -> bool {
+        matches!(self, RuleAction::Create | RuleAction::Update)
+    }
+
+    /// Update and delete act on one record, named by its id.
+    pub fn needs_record(self) -> bool {
+        matches!(self, RuleAction::Update | RuleAction::Delete)
+    }
+
+    /// Delete leaves no record to read back from.
+    pub fn gives_outputs(self) -> bool {
+        !matches!(self, RuleAction::Delete)
+    }
+}
+
+/// A Procore attribute (by write key) and where its value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RuleInput {
+    pub attribute: String,
+    pub value: Operand,
+}
+
+/// A field of the Procore record the rule ends with, copied into a form field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RuleOutput {
+    /// A catalogue field (dotted path), e.g. `number`.
+    pub field: String,
+    /// A form field id.
+    pub into: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Keep the submission with the error, for a retry from this rule.
+    #[default]
+    Stop,
+    /// Note the error and go on with the next rule.
+    Continue,
+}
+
+/// Create / Update / Delete / Find against a data source object, run on submit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DataRule {
+    /// Stable within the form: letters and digits.
+    pub id: String,
+    pub action: RuleAction,
+    pub data_source: String,
+    pub object: String,
+    /// Required for project-scoped objects.
+    #[serde(default)]
+    pub project: Option<Operand>,
+    /// Update and delete: the record's id.
+    #[serde(default)]
+    pub record: Option<Operand>,
+    #[serde(default)]
+    pub inputs: Vec<RuleInput>,
+    /// Find: which records; the first one found gives the outputs.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    #[serde(default)]
+    pub outputs: Vec<RuleOutput>,
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionState {
+    /// Stored, and every data rule ran (or there were none).
+    #[default]
+    Done,
+    /// A data rule failed; the answers are kept for a retry from that rule.
+    Failed,
+}
+
+/// A stored submission: what was entered (and what data rules wrote back), and how the
+/// rules went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    pub id: String,
+    pub form: String,
+    pub at: DateTime<Utc>,
+    /// Who submitted it (their name).
+    pub by: String,
+    pub state: SubmissionState,
+    pub answers: Vec<Answer>,
+    /// How many rules have run; a retry starts after them.
+    pub completed: u32,
+    /// Why the last run stopped, or what rules that may fail noted.
+    pub messages: Vec<String>,
+    /// Whether the caller may retry it (theirs, or they design forms).
+    #[serde(default)]
+    pub can_retry: bool,
+}
+
+pub const MAX_RULES: usize = 20;
 
 /// A data source the caller may query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,7 +358,63 @@ impl FormDraft {
             }
             seen.push(&field.id);
         }
+        if self.rules.len() > MAX_RULES {
+            return Err(AppError::invalid(
+                "rules",
+                format!("A form has at most {MAX_RULES} data rules."),
+            ));
+        }
+        let is_field = |id: &str| self.fields.iter().any(|f| f.id == id);
+        let mut rule_ids: Vec<&str> = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            let at =
+                |message: &str| AppError::invalid(&format!("rules.{index}"), message.to_string());
+            if !is_record_key(&rule.id) || rule_ids.contains(&rule.id.as_str()) {
+                return Err(at("Each data rule needs its own id of letters and digits."));
+            }
+            rule_ids.push(&rule.id);
+            if rule.data_source.is_empty() || rule.object.is_empty() {
+                return Err(at("Choose a data source and a Procore object."));
+            }
+            if rule.action.needs_record() && rule.record.as_ref().is_none_or(Operand::is_blank) {
+                return Err(at("Say which record: its id, typed or from a field."));
+            }
+            if rule.action.takes_inputs() && rule.inputs.is_empty() {
+                return Err(at("Map at least one form field to a Procore field."));
+            }
+            let operands = rule
+                .inputs
+                .iter()
+                .map(|i| &i.value)
+                .chain(rule.conditions.iter().map(|c| &c.value))
+                .chain(rule.project.iter())
+                .chain(rule.record.iter());
+            for operand in operands {
+                if let Operand::Field(id) = operand
+                    && !is_field(id)
+                {
+                    return Err(at("A mapping uses a field that is not on the form."));
+                }
+            }
+            for output in &rule.outputs {
+                if !is_field(&output.into) {
+                    return Err(at("A result goes into a field that is not on the form."));
+                }
+            }
+            if !rule.action.gives_outputs() && !rule.outputs.is_empty() {
+                return Err(at("A deleted item has nothing to copy back into the form."));
+            }
+        }
         Ok(self)
+    }
+}
+
+impl Operand {
+    /// An empty constant or no field chosen.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Operand::Constant(v) | Operand::Field(v) => v.trim().is_empty(),
+        }
     }
 }
 
@@ -251,6 +452,63 @@ mod tests {
     }
 
     #[test]
+    fn rules_name_fields_of_the_form_and_what_their_action_needs() {
+        let text = |id: &str| FormField {
+            id: id.into(),
+            label: id.into(),
+            kind: FieldKind::Text,
+            required: false,
+            list: None,
+            format: DisplayFormat::Dropdown,
+        };
+        let rule = DataRule {
+            id: "r1".into(),
+            action: RuleAction::Create,
+            data_source: "ds".into(),
+            object: "rfis".into(),
+            project: Some(Operand::Constant("1".into())),
+            inputs: vec![RuleInput {
+                attribute: "subject".into(),
+                value: Operand::Field("subject".into()),
+            }],
+            outputs: vec![RuleOutput {
+                field: "number".into(),
+                into: "number".into(),
+            }],
+            ..DataRule::default()
+        };
+        let draft = |rules: Vec<DataRule>| FormDraft {
+            name: "RFI".into(),
+            fields: vec![text("subject"), text("number")],
+            rules,
+        };
+        assert!(draft(vec![rule.clone()]).validated().is_ok());
+        let refused = |rule: DataRule| draft(vec![rule]).validated().unwrap_err().to_string();
+        let mut unknown_input = rule.clone();
+        unknown_input.inputs[0].value = Operand::Field("gone".into());
+        assert!(refused(unknown_input).contains("not on the form"));
+        let mut unknown_output = rule.clone();
+        unknown_output.outputs[0].into = "gone".into();
+        assert!(refused(unknown_output).contains("not on the form"));
+        let update = DataRule {
+            action: RuleAction::Update,
+            ..rule.clone()
+        };
+        assert!(refused(update).contains("which record"));
+        let delete = DataRule {
+            action: RuleAction::Delete,
+            record: Some(Operand::Field("number".into())),
+            inputs: Vec::new(),
+            ..rule.clone()
+        };
+        assert!(refused(delete).contains("nothing to copy back"));
+        let twice = draft(vec![rule.clone(), rule.clone()])
+            .validated()
+            .unwrap_err();
+        assert_eq!(twice.field(), Some("rules.1"));
+    }
+
+    #[test]
     fn cascades_only_from_earlier_fields() {
         let draft = FormDraft {
             name: "RFI".into(),
@@ -258,11 +516,13 @@ mod tests {
                 list("project", binding(Some(Operand::Constant("1".into())))),
                 list("rfi", binding(Some(Operand::Field("project".into())))),
             ],
+            rules: Vec::new(),
         };
         assert!(draft.clone().validated().is_ok());
         let backwards = FormDraft {
             name: "RFI".into(),
             fields: draft.fields.into_iter().rev().collect(),
+            rules: Vec::new(),
         };
         let err = backwards.validated().unwrap_err();
         assert_eq!(err.field(), Some("fields.0"));
@@ -275,6 +535,7 @@ mod tests {
         let draft = FormDraft {
             name: "F".into(),
             fields: vec![list("a", b)],
+            rules: Vec::new(),
         };
         assert!(
             draft

@@ -8,6 +8,7 @@ use leptos::server_fn::codec::Json;
 use crate::error::AppError;
 use crate::form::{
     Answer, Form, FormDraft, ListBinding, ObjectInfo, OptionsPage, OptionsRequest, QueryableSource,
+    Submission,
 };
 
 #[server(prefix = "/api", endpoint = "list_forms")]
@@ -63,8 +64,21 @@ pub async fn form_options(
     crate::api::guard::respond(crate::server::forms::options(&form, &field, request).await)
 }
 
-/// Stores a filled-in form; returns the submission's id.
+/// Stores a filled-in form and runs its data rules; a rule that fails leaves the
+/// submission stored with the error, for a retry.
 #[server(prefix = "/api", endpoint = "submit_form", input = Json)]
-pub async fn submit_form(form: String, answers: Vec<Answer>) -> Result<String, AppError> {
+pub async fn submit_form(form: String, answers: Vec<Answer>) -> Result<Submission, AppError> {
     crate::api::guard::respond(crate::server::forms::submit(&form, answers).await)
+}
+
+/// A form's submissions, newest first: all of them for designers, one's own otherwise.
+#[server(prefix = "/api", endpoint = "form_submissions", input = Json)]
+pub async fn form_submissions(form: String) -> Result<Vec<Submission>, AppError> {
+    crate::api::guard::respond(crate::server::forms::submissions(&form).await)
+}
+
+/// Runs a failed submission's data rules again, from the one that failed.
+#[server(prefix = "/api", endpoint = "retry_submission", input = Json)]
+pub async fn retry_submission(id: String) -> Result<Submission, AppError> {
+    crate::api::guard::respond(crate::server::forms::retry(&id).await)
 }

@@ -7,6 +7,7 @@ use procore::query::{self, Filter, ListQuery};
 use serde_json::Value;
 
 use super::AppState;
+use super::data_rules;
 use super::data_sources::administers;
 use super::records;
 use super::store::SourceRecord;
@@ -15,7 +16,7 @@ use crate::data_source::{PrincipalKind, Status};
 use crate::error::AppError;
 use crate::form::{
     Answer, Direction, FieldKind, Form, FormDraft, ListBinding, ListOption, ListSource, ObjectInfo,
-    Operand, OptionsPage, OptionsRequest, QueryableSource,
+    Operand, OptionsPage, OptionsRequest, QueryableSource, Submission, SubmissionState,
 };
 use crate::model::{Role, SessionUser, is_record_key};
 
@@ -125,20 +126,28 @@ pub async fn save(id: Option<String>, draft: FormDraft) -> Result<Form, AppError
             }
         }
     }
+    for (index, rule) in draft.rules.iter().enumerate() {
+        let at = |message: String| AppError::invalid(&format!("rules.{index}"), message);
+        data_rules::check(rule).map_err(at)?;
+        check_key("Data source", &rule.data_source)?;
+        let source = state
+            .store
+            .data_source(&rule.data_source)
+            .await?
+            .ok_or_else(|| at("The chosen data source no longer exists.".into()))?;
+        if !may_query(&state, &user, &source).await? {
+            return Err(at(format!(
+                "You may not use the data source “{}”.",
+                source.name
+            )));
+        }
+    }
     let form = match id {
         Some(id) => {
             load_form(&state, &id).await?;
-            state
-                .store
-                .update_form(&id, &draft.name, &draft.fields, &user.id)
-                .await?
+            state.store.update_form(&id, &draft, &user.id).await?
         }
-        None => {
-            state
-                .store
-                .create_form(&draft.name, &draft.fields, &user.id)
-                .await?
-        }
+        None => state.store.create_form(&draft, &user.id).await?,
     };
     tracing::info!(form = %form.id, "form saved");
     Ok(form)
@@ -151,15 +160,27 @@ pub async fn delete(id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-pub async fn queryable_sources() -> Result<Vec<QueryableSource>, AppError> {
-    let (state, user) = require(Role::Designer).await?;
+/// The data sources `user` may query (read and write Procore data through), by name.
+pub async fn queryable(
+    state: &AppState,
+    user: &SessionUser,
+) -> Result<Vec<SourceRecord>, AppError> {
     let groups = state.store.groups_of(&user.id).await?;
     Ok(state
         .store
         .list_data_sources()
         .await?
         .into_iter()
-        .filter(|source| queries(&user, &groups, source))
+        .filter(|source| queries(user, &groups, source))
+        .collect())
+}
+
+/// For the designer's pickers and the explorer: anyone signed in sees the ones they may use.
+pub async fn queryable_sources() -> Result<Vec<QueryableSource>, AppError> {
+    let (state, user) = signed_in().await?;
+    Ok(queryable(&state, &user)
+        .await?
+        .into_iter()
         .map(|source| QueryableSource {
             ready: source.status == Status::Ready,
             id: source.id,
@@ -334,7 +355,9 @@ pub fn options_cache_prefix(source: &str) -> String {
     format!("[{},", Value::from(source))
 }
 
-pub async fn submit(form: &str, answers: Vec<Answer>) -> Result<String, AppError> {
+/// Stores a filled-in form, then runs its data rules. A rule that fails does not fail the
+/// submission: it is kept, with the error, for a retry — nothing the person typed is lost.
+pub async fn submit(form: &str, answers: Vec<Answer>) -> Result<Submission, AppError> {
     let (state, user) = signed_in().await?;
     let form = load_form(&state, form).await?;
     for answer in &answers {
@@ -361,8 +384,111 @@ pub async fn submit(form: &str, answers: Vec<Answer>) -> Result<String, AppError
     }
     let id = state
         .store
-        .create_submission(&form.id, &user.id, &answers)
+        .create_submission(&form.id, &user.id, &answers, !form.rules.is_empty())
         .await?;
     tracing::info!(form = %form.id, submission = %id, "form submitted");
-    Ok(id)
+    if !form.rules.is_empty() {
+        run_rules(&state, &user, &form, &id, answers, 0).await?;
+    }
+    submission_for(&state, &user, &id).await
+}
+
+/// Runs the rules from `from` and records how far they got.
+async fn run_rules(
+    state: &AppState,
+    user: &SessionUser,
+    form: &Form,
+    id: &str,
+    answers: Vec<Answer>,
+    from: u32,
+) -> Result<(), AppError> {
+    let run = data_rules::run(state, user, form, answers, from).await;
+    let saved = state
+        .store
+        .save_submission_run(
+            id,
+            from,
+            &run.answers,
+            run.state,
+            run.completed,
+            &run.messages,
+        )
+        .await?;
+    if !saved {
+        return Err(AppError::Conflict(
+            "This submission was retried by someone else at the same time; reload to see how it went."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Designers see every submission of a form; everyone else, their own.
+fn sees_all(user: &SessionUser) -> bool {
+    user.has_role(Role::Designer)
+}
+
+async fn submission_for(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+) -> Result<Submission, AppError> {
+    check_key("Submission", id)?;
+    let not_found = || AppError::NotFound("Submission".into());
+    let (mut submission, by) = state.store.submission(id).await?.ok_or_else(not_found)?;
+    if by != user.id && !sees_all(user) {
+        return Err(not_found());
+    }
+    submission.can_retry = submission.state == SubmissionState::Failed;
+    Ok(submission)
+}
+
+pub async fn submissions(form: &str) -> Result<Vec<Submission>, AppError> {
+    let (state, user) = signed_in().await?;
+    let form = load_form(&state, form).await?;
+    let by = (!sees_all(&user)).then_some(user.id.as_str());
+    Ok(state
+        .store
+        .submissions(&form.id, by)
+        .await?
+        .into_iter()
+        .map(|(mut submission, _)| {
+            submission.can_retry = submission.state == SubmissionState::Failed;
+            submission
+        })
+        .collect())
+}
+
+/// Runs a failed submission's rules again, from the one that failed, with the caller's
+/// rights; rules that already ran are not run twice.
+pub async fn retry(id: &str) -> Result<Submission, AppError> {
+    let (state, user) = signed_in().await?;
+    let submission = submission_for(&state, &user, id).await?;
+    if submission.state != SubmissionState::Failed {
+        return Err(AppError::Conflict(
+            "This submission's data rules have all run; there is nothing to retry.".into(),
+        ));
+    }
+    let form = load_form(&state, &submission.form).await?;
+    if !state
+        .store
+        .claim_submission(id, submission.completed)
+        .await?
+    {
+        return Err(AppError::Conflict(
+            "This submission's data rules are running now; reload in a moment to see how it went."
+                .into(),
+        ));
+    }
+    run_rules(
+        &state,
+        &user,
+        &form,
+        id,
+        submission.answers,
+        submission.completed,
+    )
+    .await?;
+    tracing::info!(form = %form.id, submission = %id, "submission retried");
+    submission_for(&state, &user, id).await
 }

@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod config;
 pub mod crypto;
+pub mod data_rules;
 pub mod data_sources;
 pub mod forms;
 pub mod oauth_flow;

@@ -9,7 +9,6 @@ use serde_json::{Map, Value};
 use super::AppState;
 use super::forms::{may_query, options_cache_prefix};
 use super::store::SourceRecord;
-use crate::data_source::Status;
 use crate::error::AppError;
 use crate::model::{SessionUser, is_record_key};
 use crate::record::{
@@ -133,9 +132,11 @@ pub async fn open(
             object.label
         )));
     }
-    if source.status != Status::Ready {
+    // Authorized is enough: a connection test that failed a while ago (Procore was down)
+    // should not stop work that Procore would now accept.
+    if source.authorization.is_none() {
         return Err(AppError::Conflict(format!(
-            "The data source “{}” is not ready; its administrators need to authorize it.",
+            "The data source “{}” is not authorized with Procore yet; its administrators need to authorize it.",
             source.name
         )));
     }
@@ -242,7 +243,7 @@ pub async fn create(
         .client
         .create_object(target.object, &target.scope, body)
         .await
-        .map_err(|e| procore_error(&target.source, e))?;
+        .map_err(|e| on_write_keys(target.object, procore_error(&target.source, e)))?;
     changed(state, &target);
     Ok(created)
 }
@@ -260,7 +261,7 @@ pub async fn update(
         .client
         .update_object(target.object, &target.scope, id, body)
         .await
-        .map_err(|e| procore_error(&target.source, e))?;
+        .map_err(|e| on_write_keys(target.object, procore_error(&target.source, e)))?;
     changed(state, &target);
     Ok(updated)
 }
@@ -360,6 +361,38 @@ fn coerce(kind: &FieldKind, value: Value) -> Result<Value, String> {
             .map(Value::Array)
             .map_err(|_| number("a list of ids")),
         FieldKind::Object => Err("must be an object".into()),
+    }
+}
+
+/// Procore names a field in its errors as it pleases (`rfi_manager` for what is written
+/// as `rfi_manager_id`, `question` for `question.body`); callers match messages to fields
+/// by write key, so errors are moved onto the write key of the field they are about.
+fn on_write_keys(object: &ObjectDef, error: AppError) -> AppError {
+    let AppError::Rejected { message, fields } = error else {
+        return error;
+    };
+    let mut moved = catalogue::FieldErrors::new();
+    for (key, messages) in fields {
+        let field = object
+            .fields
+            .iter()
+            .find(|f| f.write_key() == Some(key.as_str()))
+            .or_else(|| {
+                object.fields.iter().find(|f| {
+                    let write = f.write_key().unwrap_or(&f.name);
+                    f.name == key
+                        || f.name.starts_with(&format!("{key}."))
+                        || write.starts_with(&format!("{key}."))
+                        || write.strip_suffix("_id") == Some(key.as_str())
+                        || write.strip_suffix("_ids") == Some(key.as_str())
+                })
+            });
+        let key = field.map_or(key, |f| f.write_key().unwrap_or(&f.name).to_string());
+        moved.entry(key).or_default().extend(messages);
+    }
+    AppError::Rejected {
+        message,
+        fields: moved,
     }
 }
 
@@ -495,6 +528,32 @@ mod tests {
     }
 
     #[test]
+    fn procore_field_errors_land_on_write_keys() {
+        let errors = [
+            ("rfi_manager", "is not a potential RFI manager"),
+            ("question", "can't be blank"),
+            ("subject", "can't be blank"),
+            ("base", "something else"),
+        ];
+        let error = AppError::Rejected {
+            message: "no".into(),
+            fields: errors
+                .iter()
+                .map(|(k, m)| (k.to_string(), vec![m.to_string()]))
+                .collect(),
+        };
+        let fields = on_write_keys(rfis(), error).field_messages();
+        assert_eq!(
+            fields.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["base", "question.body", "rfi_manager_id", "subject"]
+        );
+        assert_eq!(
+            fields["rfi_manager_id"],
+            vec!["is not a potential RFI manager"]
+        );
+    }
+
+    #[test]
     fn the_options_cache_prefix_matches_its_keys() {
         let key = serde_json::to_string(&("ds1", "developer_sandbox", 4264807)).unwrap();
         assert!(key.starts_with(&options_cache_prefix("ds1")));
@@ -511,7 +570,7 @@ mod tests {
             environment: Default::default(),
             cloud_connect: false,
             connector: None,
-            status: Status::Ready,
+            status: crate::data_source::Status::Ready,
             status_reason: None,
             authorization: None,
             admins: Vec::new(),

@@ -26,9 +26,14 @@ use crate::error::AppError;
 use crate::form::{
     Answer, Condition, Direction, DisplayFormat, FieldKind, Form, FormDraft, FormField,
     ListBinding, ListOption, ListSource, ObjectInfo, Operand, Operator, OptionsPage,
-    OptionsRequest, QueryableSource,
+    OptionsRequest, QueryableSource, Submission, SubmissionState,
 };
 use crate::model::{Role, SessionUser};
+
+mod data_rules;
+mod submissions;
+
+pub use submissions::SubmissionsPage;
 
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
@@ -55,6 +60,10 @@ impl Scope {
 
 fn design_url(id: &str) -> String {
     format!("/forms/{id}/design")
+}
+
+fn submissions_url(id: &str) -> String {
+    format!("/forms/{id}/submissions")
 }
 
 fn fill_url(id: &str) -> String {
@@ -216,6 +225,7 @@ fn form_row(form: Form, designer: bool, deleting: RwSignal<Option<Form>>) -> imp
     let count = form.fields.len();
     let delete_label = format!("Delete {}", form.name);
     let fill_label = format!("Fill in {}", form.name);
+    let submissions_label = format!("Submissions of {}", form.name);
     let to_delete = form.clone();
     view! {
         <tr data-testid="form-row">
@@ -234,6 +244,7 @@ fn form_row(form: Form, designer: bool, deleting: RwSignal<Option<Form>>) -> imp
             </td>
             <td class="row-actions">
                 <A href=fill_url(&form.id) attr:class="button subtle" attr:aria-label=fill_label>"Fill in"</A>
+                <A href=submissions_url(&form.id) attr:class="button subtle" attr:aria-label=submissions_label>"Submissions"</A>
                 {designer.then(|| view! {
                     <button
                         type="button"
@@ -346,6 +357,12 @@ fn Designer(
 ) -> impl IntoView {
     let id = RwSignal::new(initial.as_ref().map(|f| f.id.clone()));
     let name = RwSignal::new(initial.as_ref().map(|f| f.name.clone()).unwrap_or_default());
+    let rules = RwSignal::new(
+        initial
+            .as_ref()
+            .map(|f| f.rules.clone())
+            .unwrap_or_default(),
+    );
     let fields = RwSignal::new(initial.map(|f| f.fields).unwrap_or_default());
     let new_kind = RwSignal::new(FieldKind::Text);
     let editing = RwSignal::new(None::<Editing>);
@@ -380,6 +397,7 @@ fn Designer(
         let draft = FormDraft {
             name: name.get_untracked(),
             fields: fields.get_untracked(),
+            rules: rules.get_untracked(),
         };
         if let Err(e) = draft.clone().validated() {
             error.set(Some(e));
@@ -397,6 +415,7 @@ fn Designer(
                     id.try_set(Some(form.id.clone()));
                     name.try_set(form.name.clone());
                     fields.try_set(form.fields.clone());
+                    rules.try_set(form.rules.clone());
                     if current.is_none() {
                         live_id.try_set(Some(form.id.clone()));
                         use_navigate()(
@@ -504,6 +523,7 @@ fn Designer(
             <div class="actions">
                 {move || id.get().map(|id| view! {
                     <A href=fill_url(&id) attr:class="button">"Fill in"</A>
+                    <A href=submissions_url(&id) attr:class="button">"Submissions"</A>
                 })}
                 <A href="/forms" attr:class="button subtle">"Back to forms"</A>
             </div>
@@ -566,6 +586,7 @@ fn Designer(
                 </ol>
                 <p class="hint">"Drag a field to reorder it, or use its arrow buttons."</p>
             </section>
+            <data_rules::RulesSection rules fields catalog />
             {move || error.get().map(|e| {
                 let at = e.field().map(|f| describe_error_field(f, &fields.get_untracked()));
                 view! {
@@ -625,10 +646,17 @@ fn Designer(
     }
 }
 
-/// "fields.2" → "Field 3 (RFI)".
+/// "fields.2" → "Field 3 (RFI)", "rules.0" → "Rule 1".
 fn describe_error_field(field: &str, fields: &[FormField]) -> String {
     if field == "name" {
         return "Form name".to_string();
+    }
+    if let Some(n) = field
+        .strip_prefix("rules.")
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        return format!("Rule {}", n + 1);
     }
     let index = field
         .strip_prefix("fields.")
@@ -1517,7 +1545,7 @@ fn set_value(values: Values, id: &str, value: String, display: String) {
 fn FillForm(form: Form) -> impl IntoView {
     let values: Values = RwSignal::new(HashMap::new());
     let problem = RwSignal::new(None::<String>);
-    let submitted = RwSignal::new(false);
+    let submitted = RwSignal::new(None::<RwSignal<Submission>>);
     let sending = RwSignal::new(false);
     let scope = Scope::here();
     let form_id = StoredValue::new(form.id.clone());
@@ -1528,6 +1556,12 @@ fn FillForm(form: Form) -> impl IntoView {
         .map(|f| (f.id.clone(), f.label.clone()))
         .collect();
     let labels = StoredValue::new(labels);
+    let answer_labels = StoredValue::new(
+        form.fields
+            .iter()
+            .map(|f| (f.id.clone(), f.label.clone()))
+            .collect::<Vec<_>>(),
+    );
 
     let submit = move || {
         if sending.get_untracked() {
@@ -1570,9 +1604,11 @@ fn FillForm(form: Form) -> impl IntoView {
             let result = submit_form(form_id, answers).await;
             sending.try_set(false);
             match result {
-                Ok(_) => {
-                    submitted.try_set(true);
-                    Toasts::success("Form submitted");
+                Ok(submission) => {
+                    if submission.state == SubmissionState::Done {
+                        Toasts::success("Form submitted");
+                    }
+                    submitted.try_set(Some(RwSignal::new(submission)));
                 }
                 Err(e) => {
                     problem.try_set(Some(e.to_string()));
@@ -1592,17 +1628,25 @@ fn FillForm(form: Form) -> impl IntoView {
                 <A href="/forms" attr:class="button subtle">"Back to forms"</A>
             </div>
         </div>
-        {move || if submitted.get() {
+        {move || if let Some(submission) = submitted.get() {
+            let done = move || submission.with(|s| s.state == SubmissionState::Done);
+            let form_id = form_id.get_value();
             view! {
                 <section class="card submitted" role="status">
-                    <h2>"Form submitted"</h2>
-                    <p>"Your answers were saved."</p>
+                    <h2>{move || if done() { "Form submitted" } else { "Saved, but a data rule failed" }}</h2>
+                    <p>{move || if done() {
+                        "Your answers were saved."
+                    } else {
+                        "Nothing you entered is lost: retry now, or later from the form's submissions."
+                    }}</p>
+                    <submissions::Outcome submission labels=answer_labels />
+                    <A href=submissions_url(&form_id) attr:class="button subtle">"All submissions"</A>
                     <button
                         type="button"
                         class="button"
                         on:click=move |_| {
                             values.set(HashMap::new());
-                            submitted.set(false);
+                            submitted.set(None);
                         }
                     >
                         "Fill in again"

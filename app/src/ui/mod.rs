@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("forms") view=forms::FormsPage ssr=SsrMode::Async />
                     <Route path=path!("forms/:id/design") view=forms::DesignerPage ssr=SsrMode::Async />
                     <Route path=path!("forms/:id/fill") view=forms::FillPage ssr=SsrMode::Async />
+                    <Route path=path!("forms/:id/submissions") view=forms::SubmissionsPage ssr=SsrMode::Async />
                     <Route path=path!("explorer") view=explorer::ExplorerPage ssr=SsrMode::Async />
                     <Route path=path!("account/password") view=account::ChangePasswordPage ssr=SsrMode::Async />
                     <Route path=path!("account/api-tokens") view=api_tokens::ApiTokensPage ssr=SsrMode::Async />
