@@ -9,6 +9,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Outside the clone, so a fresh clone (and CI) reuses earlier builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trestle-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# A cold CI build gains nothing from incremental state, which costs time and gigabytes.
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
 
 CARGO_LEPTOS_VERSION=0.3.11
 TOOLCHAIN="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
