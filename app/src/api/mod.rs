@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod cloud_connect;
 pub mod data_sources;
 pub mod forms;
 pub mod people;

@@ -2,6 +2,7 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod cloud_connect;
 pub mod config;
 pub mod crypto;
 pub mod data_rules;

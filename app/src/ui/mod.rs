@@ -2,6 +2,7 @@
 
 mod account;
 mod api_tokens;
+mod cloud_connect;
 mod data_sources;
 mod explorer;
 mod forms;
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />
                         <Route path=path!("users") view=people::UsersPage ssr=SsrMode::Async />
                         <Route path=path!("groups") view=people::GroupsPage ssr=SsrMode::Async />
+                        <Route path=path!("cloud-connect") view=cloud_connect::AgentsPage ssr=SsrMode::Async />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

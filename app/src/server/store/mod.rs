@@ -3,6 +3,7 @@
 //! never sees them.
 
 mod api_tokens;
+mod cloud_connect;
 mod data_sources;
 mod forms;
 mod people;
@@ -46,6 +47,10 @@ const SCHEMA: &[(&str, &str)] = &[
     (
         "006_data_rules",
         include_str!("../../../schema/006_data_rules.surql"),
+    ),
+    (
+        "007_cloud_connect",
+        include_str!("../../../schema/007_cloud_connect.surql"),
     ),
 ];
 

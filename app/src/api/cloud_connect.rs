@@ -1,0 +1,1 @@
+//! Cloud Connect agents for administrators: enrolment tokens, the agent list, revoking.

@@ -1,0 +1,1 @@
+//! Cloud Connect agents and enrolment tokens: stored hashed, never the secrets themselves.
