@@ -82,7 +82,11 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/health", get(|| async { "ok" }))
         .merge(app::server::oauth_flow::routes())
-        .nest("/api/v1", app::server::rest_api::router());
+        .nest("/api/v1", app::server::rest_api::router())
+        .route(
+            "/api/v1/",
+            axum::routing::any(app::server::rest_api::no_such_route),
+        );
     if state.config.procore.simulator {
         router = router.nest_service(SIMULATOR_PATH, simulator(&state.config));
     }

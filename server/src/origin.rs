@@ -51,20 +51,45 @@ pub fn allowed(method: &Method, headers: &HeaderMap, public: &Origin) -> bool {
     )
 }
 
+/// A call to the REST API that carries a bearer token. Browsers never add one on their
+/// own, and the API ignores cookies, so another site cannot make it act for anyone: such
+/// calls may come from anywhere (scripts, other web apps).
+pub fn bearer_api_call(path: &str, headers: &HeaderMap) -> bool {
+    let api = path == app::server::rest_api::BASE
+        || path
+            .strip_prefix(app::server::rest_api::BASE)
+            .is_some_and(|rest| rest.starts_with('/'));
+    api && headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim_start().get(..7))
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+}
+
 pub async fn refuse_cross_origin_writes(
     State(public): State<Origin>,
     request: Request<Body>,
     next: Next,
 ) -> Response {
-    if allowed(request.method(), request.headers(), &public) {
-        next.run(request).await
-    } else {
-        tracing::warn!(path = %request.uri().path(), "cross-origin write refused");
+    let path = request.uri().path();
+    if allowed(request.method(), request.headers(), &public)
+        || bearer_api_call(path, request.headers())
+    {
+        return next.run(request).await;
+    }
+    tracing::warn!(path = %path, "cross-origin write refused");
+    const REFUSED: &str = "Requests from other sites are not accepted.";
+    if path.starts_with(app::server::rest_api::BASE) {
+        // The API answers in JSON, even here.
+        let body = format!(r#"{{"error":{{"status":403,"message":"{REFUSED}"}}}}"#);
         (
             StatusCode::FORBIDDEN,
-            "Requests from other sites are not accepted.",
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
         )
             .into_response()
+    } else {
+        (StatusCode::FORBIDDEN, REFUSED).into_response()
     }
 }
 
@@ -105,6 +130,27 @@ mod tests {
             &headers(&[("origin", "https://evil.example")]),
             &public
         ));
+    }
+
+    #[test]
+    fn api_calls_with_a_bearer_token_may_come_from_anywhere() {
+        let from_elsewhere = headers(&[
+            ("origin", "https://elsewhere.example"),
+            ("host", "127.0.0.1:3000"),
+            ("authorization", "Bearer trestle_pat_x"),
+        ]);
+        assert!(bearer_api_call(
+            "/api/v1/data-sources/a/objects/rfis/records",
+            &from_elsewhere
+        ));
+        assert!(bearer_api_call("/api/v1", &from_elsewhere));
+        // Only the API, and only with a bearer token.
+        assert!(!bearer_api_call("/api/create_user", &from_elsewhere));
+        assert!(!bearer_api_call("/api/v1x/records", &from_elsewhere));
+        let without = headers(&[("origin", "https://elsewhere.example")]);
+        assert!(!bearer_api_call("/api/v1/data-sources", &without));
+        let basic = headers(&[("authorization", "Basic abc")]);
+        assert!(!bearer_api_call("/api/v1/data-sources", &basic));
     }
 
     #[test]

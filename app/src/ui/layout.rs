@@ -98,6 +98,7 @@ fn Frame(user: SessionUser) -> impl IntoView {
                     {user.name.clone()}
                 </span>
                 <A href="/account/password" attr:class="link-button">"Password"</A>
+                <A href="/account/api-tokens" attr:class="link-button">"API tokens"</A>
                 <ActionForm action=session.sign_out>
                     <button type="submit" class="button subtle">"Sign out"</button>
                 </ActionForm>
