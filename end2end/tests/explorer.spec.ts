@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { addReadyDataSource, open, signInAsAdmin, toast, uniqueName } from "./helpers";
+import { addReadyDataSource, createDataSource, open, signInAsAdmin, toast, uniqueName } from "./helpers";
 
 // Authorizing goes through the simulator's popup, and every list loads through Procore.
 test.describe.configure({ timeout: 120_000 });
@@ -53,6 +53,21 @@ async function totalOf(page: Page) {
   expect(match, `paging says "${text}"`).not.toBeNull();
   return Number(match![1]);
 }
+
+test("a data source that is not ready cannot be chosen, and one reached by its address says why", async ({ page }) => {
+  await signInAsAdmin(page);
+  const name = uniqueName("Unauthorized explorer source");
+  const id = await createDataSource(page, name, "4264807");
+  await open(page, "/explorer");
+  const option = page.getByLabel("Data source", { exact: true }).getByRole("option", { name: `${name} (not ready)` });
+  await expect(option).toBeDisabled();
+
+  await open(page, `/explorer?source=${id}&object=projects`);
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText(`The data source “${name}”`);
+  await expect(alert).toContainText("administrators need to authorize it");
+  await expect(page.getByTestId("record-row")).toHaveCount(0);
+});
 
 test("the explorer lists RFIs and sorts, pages, filters and searches them, keeping its place in the address", async ({ page }) => {
   const { source, id } = await openExplorer(page);
