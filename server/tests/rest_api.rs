@@ -787,6 +787,9 @@ fn procore_rate_limits_and_outages_come_back_as_429_and_503() {
             down.error(StatusCode::SERVICE_UNAVAILABLE)
                 .contains("unavailable")
         );
+        // Procore said when to come back; so does Trestle.
+        let wait: u64 = down.header("retry-after").unwrap().parse().unwrap();
+        assert!(wait >= 1);
 
         sim.sim.update_config(|c| c.faults = Faults::default());
         assert_eq!(get(&server, &token, &projects).await.status, StatusCode::OK);

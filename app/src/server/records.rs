@@ -449,8 +449,12 @@ pub fn procore_error(source: &SourceRecord, error: procore::Error) -> AppError {
             message: "Procore's rate limit was reached; try again in a minute.".into(),
             retry_after_secs: retry_after.map_or(60, |d| d.as_secs().max(1)),
         },
-        E::Unavailable { .. } | E::Transport(_) => AppError::Unavailable {
+        E::Unavailable { retry_after, .. } => AppError::Unavailable {
             message: "Procore is unavailable; try again later.".into(),
+            retry_after_secs: retry_after.map(|d| d.as_secs().max(1)),
+        },
+        E::Transport(_) => AppError::Unavailable {
+            message: "Procore could not be reached; try again later.".into(),
             retry_after_secs: None,
         },
         other @ (E::Protocol(_) | E::OAuth { .. } | E::Store(_)) => {
@@ -603,7 +607,18 @@ mod tests {
             status(procore::Error::RateLimited { retry_after: None }),
             429
         );
-        assert_eq!(status(procore::Error::Unavailable { status: 503 }), 503);
+        let unavailable = procore::Error::Unavailable {
+            status: 503,
+            retry_after: Some(std::time::Duration::from_secs(7)),
+        };
+        assert_eq!(procore_error(&source, unavailable).retry_after(), Some(7));
+        assert_eq!(
+            status(procore::Error::Unavailable {
+                status: 500,
+                retry_after: None
+            }),
+            503
+        );
         assert_eq!(status(procore::Error::Protocol("x".into())), 502);
         let err = procore_error(
             &source,

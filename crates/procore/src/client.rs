@@ -501,7 +501,10 @@ pub(crate) fn error_for(response: &ApiResponse) -> Error {
         429 => Error::RateLimited {
             retry_after: retry_after(&response.headers),
         },
-        status @ 500..=599 => Error::Unavailable { status },
+        status @ 500..=599 => Error::Unavailable {
+            status,
+            retry_after: retry_after(&response.headers),
+        },
         _ => Error::BadRequest {
             message: if message.is_empty() {
                 format!("HTTP {}", response.status)

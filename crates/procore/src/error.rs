@@ -31,7 +31,11 @@ pub enum Error {
     #[error("Procore's rate limit was reached{}", retry_hint(.retry_after))]
     RateLimited { retry_after: Option<Duration> },
     #[error("Procore is unavailable (HTTP {status}); try again later")]
-    Unavailable { status: u16 },
+    Unavailable {
+        status: u16,
+        /// Procore's `Retry-After`, when it said (a 503 when overloaded does).
+        retry_after: Option<Duration>,
+    },
     #[error("could not reach Procore: {0}")]
     Transport(String),
     #[error("unexpected answer from Procore: {0}")]

@@ -183,7 +183,7 @@ async fn server_errors_are_retried_for_reads_only_then_surfaced() {
 
     let read = client.send(&me()).await;
     assert!(
-        matches!(read, Err(Error::Unavailable { status: 500 })),
+        matches!(read, Err(Error::Unavailable { status: 500, .. })),
         "{read:?}"
     );
     assert_eq!(
@@ -198,7 +198,7 @@ async fn server_errors_are_retried_for_reads_only_then_surfaced() {
             &ApiRequest::new(http::Method::POST, &rfis).json(json!({ "rfi": { "subject": "x" } })),
         )
         .await;
-    assert!(matches!(write, Err(Error::Unavailable { status: 500 })));
+    assert!(matches!(write, Err(Error::Unavailable { status: 500, .. })));
     assert_eq!(
         h.requests("POST /developer-sandbox/rest/v1.0/projects/{project_id}/rfis"),
         1,
