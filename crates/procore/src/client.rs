@@ -248,8 +248,14 @@ impl Client {
         let inner = &self.inner;
         let mut attempt = 0;
         let mut refreshed = false;
+        // Set after a 401: the token the refresh settled on, used as it is, since the
+        // shared cache may already hold something else by the time we look.
+        let mut after_refresh = None;
         loop {
-            let access = self.access_token().await?;
+            let access = match after_refresh.take() {
+                Some(access) => access,
+                None => self.access_token().await?,
+            };
             let response = {
                 let _permit = inner.governor.admit().await;
                 self.send_once(request, &access).await
@@ -261,7 +267,7 @@ impl Client {
                 Ok(response) if response.status == StatusCode::UNAUTHORIZED && !refreshed => {
                     // Revoked or expired early: one refresh, then one more try.
                     refreshed = true;
-                    self.refresh(Some(&access)).await?;
+                    after_refresh = Some(self.refresh(Some(&access)).await?);
                 }
                 Ok(response) if matches!(response.status.as_u16(), 429 | 503) && retry(attempt) => {
                     // Refused before any work was done, so even a POST may go again.
@@ -368,8 +374,14 @@ impl Client {
                     .await
                     .map_err(|e| Error::Store(e.0))?
                     .ok_or(Error::NotAuthorized)?;
-                *inner.current.write().expect("token cache") = Some(loaded.clone());
-                loaded
+                // A refresh may have cached a newer pair while this read was under way:
+                // keep that one, or every call after it would send a dead token.
+                inner
+                    .current
+                    .write()
+                    .expect("token cache")
+                    .get_or_insert(loaded)
+                    .clone()
             }
         };
         if stored

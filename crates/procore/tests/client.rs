@@ -116,6 +116,113 @@ async fn a_401_refreshes_once_across_two_clients_sharing_a_store() {
     assert_eq!(h.sim.counters().failed_refreshes, 0);
 }
 
+/// A store whose first load reads at once but answers only when told to: a slow read of
+/// the database that overlaps someone else's refresh.
+struct SlowFirstLoad {
+    inner: MemoryTokenStore,
+    armed: std::sync::atomic::AtomicBool,
+    reading: tokio::sync::Notify,
+    answer: tokio::sync::Notify,
+}
+
+impl TokenStore for SlowFirstLoad {
+    fn load<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> futures::future::BoxFuture<'a, procore::token::StoreResult<Option<procore::token::Stored>>>
+    {
+        Box::pin(async move {
+            let loaded = self.inner.load(key).await;
+            if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                self.reading.notify_one();
+                self.answer.notified().await;
+            }
+            loaded
+        })
+    }
+
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        tokens: &'a procore::TokenSet,
+    ) -> futures::future::BoxFuture<'a, procore::token::StoreResult<u64>> {
+        self.inner.save(key, tokens)
+    }
+
+    fn clear<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> futures::future::BoxFuture<'a, procore::token::StoreResult<()>> {
+        self.inner.clear(key)
+    }
+
+    fn acquire_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        until: i64,
+    ) -> futures::future::BoxFuture<'a, procore::token::StoreResult<bool>> {
+        self.inner.acquire_lease(key, holder, until)
+    }
+
+    fn save_refreshed<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        version: u64,
+        tokens: &'a procore::TokenSet,
+    ) -> futures::future::BoxFuture<'a, procore::token::StoreResult<bool>> {
+        self.inner.save_refreshed(key, holder, version, tokens)
+    }
+
+    fn release_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> futures::future::BoxFuture<'a, procore::token::StoreResult<()>> {
+        self.inner.release_lease(key, holder)
+    }
+}
+
+/// A read of the refused token that returns after another call refreshed must not put
+/// that token back: the calls after it would be refused once more and fail.
+#[tokio::test]
+async fn a_slow_token_read_never_brings_back_a_refreshed_token() {
+    let h = Harness::start(roomy()).await;
+    h.sim.update_config(|c| c.access_token_ttl = 1);
+    let store = Arc::new(SlowFirstLoad {
+        inner: MemoryTokenStore::default(),
+        armed: false.into(),
+        reading: Default::default(),
+        answer: Default::default(),
+    });
+    h.authorize(&h.client(h.config("ds"), store.clone())).await;
+    // Only Procore's 401 may reveal that the token ended: the store says it is good.
+    let mut stored = store.load("ds").await.unwrap().unwrap();
+    stored.tokens.expires_at += 3600;
+    store.save("ds", &stored.tokens).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    let log = Arc::new(Recorder::default());
+    let client = h
+        .client(h.config("ds"), store.clone())
+        .with_call_log(log.clone());
+    store.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let slow = tokio::spawn({
+        let client = client.clone();
+        async move { client.send(&me()).await }
+    });
+    store.reading.notified().await;
+    // Meanwhile another call is refused, refreshes and succeeds.
+    client.send(&me()).await.expect("the refreshing call");
+    store.answer.notify_one();
+    slow.await.unwrap().expect("the call whose read was slow");
+
+    let refused = log.statuses().iter().filter(|s| **s == Some(401)).count();
+    assert_eq!(refused, 1, "only the first call saw the dead token");
+    assert_eq!(h.sim.counters().refreshes, 1);
+}
+
 #[tokio::test]
 async fn a_refused_refresh_is_an_expired_authorization() {
     let h = Harness::start(roomy()).await;
