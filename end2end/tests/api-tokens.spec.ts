@@ -1,21 +1,8 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./fixtures";
 import { addReadyDataSource, open, signInAsAdmin, toast, uniqueName } from "./helpers";
 
 // Adding a ready data source goes through the simulator's sign-in and connection test.
 test.describe.configure({ timeout: 60_000 });
-
-// A page that fails to hydrate stops responding to clicks; say so, rather than time out later.
-let browserProblems: string[] = [];
-test.beforeEach(({ page }) => {
-  browserProblems = [];
-  page.on("pageerror", (error) => browserProblems.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error" && /hydration|panicked/i.test(message.text())) browserProblems.push(message.text());
-  });
-});
-test.afterEach(() => {
-  expect(browserProblems, "errors in the browser").toEqual([]);
-});
 
 function tokenRow(page: Page, name: string) {
   return page.getByTestId("api-token-row").filter({ hasText: name });

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { admin, open, signIn, signInAsAdmin, signOut } from "./helpers";
 
 test("a stranger is sent to sign in, and comes back after", async ({ page }) => {

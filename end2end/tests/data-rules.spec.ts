@@ -1,26 +1,16 @@
-import { test, expect, type Page } from "@playwright/test";
-import { addReadyDataSource, callServerFn, open, signInAsAdmin, toast, uniqueName } from "./helpers";
+import { test, expect, type Page } from "./fixtures";
+import { addReadyDataSource, callServerFn, open, signInAsAdmin, toast, uniqueName, simURL } from "./helpers";
 
 // Authorizing goes through the simulator's popup, and rules write through Procore.
 test.describe.configure({ timeout: 90_000 });
 
-const simURL = `http://127.0.0.1:${Number(process.env.E2E_SIM_PORT ?? Number(process.env.E2E_PORT ?? 3999) - 1)}`;
 const sandboxProjectId = "2783001";
 // Test Architect: a sandbox project user who may manage RFIs.
 const architectId = "4201001";
 
-let browserProblems: string[] = [];
-test.beforeEach(({ page }) => {
-  browserProblems = [];
-  page.on("pageerror", (error) => browserProblems.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error" && /hydration|panicked/i.test(message.text())) browserProblems.push(message.text());
-  });
-});
 test.afterEach(async ({ request }) => {
   // The simulator is shared by every spec: never leave it failing.
   await request.put(`${simURL}/_sim/faults`, { data: {} });
-  expect(browserProblems, "errors in the browser").toEqual([]);
 });
 
 async function addTextField(page: Page, label: string, required = false) {

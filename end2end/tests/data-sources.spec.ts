@@ -1,4 +1,4 @@
-import { test, expect, type Locator, type Page } from "@playwright/test";
+import { test, expect, type Locator, type Page } from "./fixtures";
 import {
   addAuthorizedDataSource as addAuthorized,
   addUser,
@@ -17,26 +17,11 @@ import {
   signInFirstTime,
   uniqueEmail,
   uniqueName,
+  simURL,
 } from "./helpers";
-
-// The Procore simulator runs next to the app (see playwright.config.ts).
-const simURL = `http://127.0.0.1:${Number(process.env.E2E_SIM_PORT ?? Number(process.env.E2E_PORT ?? 3999) - 1)}`;
 
 // Authorizing and testing goes through the simulator several times per spec.
 test.describe.configure({ timeout: 60_000 });
-
-// A page that fails to hydrate stops responding to clicks; say so, rather than time out later.
-let browserProblems: string[] = [];
-test.beforeEach(({ page }) => {
-  browserProblems = [];
-  page.on("pageerror", (error) => browserProblems.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error" && /hydration|panicked/i.test(message.text())) browserProblems.push(message.text());
-  });
-});
-test.afterEach(() => {
-  expect(browserProblems, "errors in the browser").toEqual([]);
-});
 
 function rowOf(page: Page, name: string) {
   return page.getByTestId("data-source-row").filter({ hasText: name });

@@ -1,21 +1,8 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./fixtures";
 import { addReadyDataSource, createDataSource, open, signInAsAdmin, toast, uniqueName } from "./helpers";
 
 // Authorizing goes through the simulator's popup, and every list loads through Procore.
 test.describe.configure({ timeout: 120_000 });
-
-// A page that fails to hydrate stops responding to clicks; say so, rather than time out later.
-let browserProblems: string[] = [];
-test.beforeEach(({ page }) => {
-  browserProblems = [];
-  page.on("pageerror", (error) => browserProblems.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error" && /hydration|panicked/i.test(message.text())) browserProblems.push(message.text());
-  });
-});
-test.afterEach(() => {
-  expect(browserProblems, "errors in the browser").toEqual([]);
-});
 
 const sandboxProject = "1234 - Sandbox Test Project";
 const sandboxProjectId = "2783001";

@@ -1,5 +1,8 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 
+/** The Procore simulator next to the app (see playwright.config.ts), for its `/_sim` switches. */
+export const simURL = `http://127.0.0.1:${Number(process.env.E2E_SIM_PORT ?? Number(process.env.E2E_PORT ?? 3999) - 1)}`;
+
 export const admin = { email: "admin@example.com", password: "admin password 1", name: "Ada Admin" };
 
 /** Opens a page and waits until the browser has taken it over, so clicks are handled. */

@@ -1,4 +1,4 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./fixtures";
 import { open, signIn, signInAsAdmin, signOut, uniqueEmail } from "./helpers";
 
 async function addUser(page: Page, name: string, email: string, roles: string[]) {

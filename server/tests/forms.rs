@@ -10,14 +10,6 @@ use procore_sim::testing::{TestSim, roomy};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// An authorized data source on the sandbox company.
-async fn authorized(server: &Server, sim: &TestSim, admin: &reqwest::Client) -> String {
-    let id = create(server, admin, "Procore", "4264807").await;
-    let back = sim.consent_at(&start(server, admin, &id).await, true).await;
-    assert_eq!(callback(server, admin, &back).await.0, StatusCode::OK);
-    id
-}
-
 fn projects(source: &str, direction: &str) -> Value {
     json!({ "data_source": source, "object": "projects", "display_field": "display_name",
         "value_field": "id", "sort_by": "name", "direction": direction, "project": null,

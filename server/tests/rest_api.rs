@@ -17,9 +17,7 @@ const RFI_MANAGER: u64 = 4_201_001;
 
 /// A data source on the sandbox company, authorized and through its connection test.
 async fn ready_source(server: &Server, sim: &TestSim, admin: &reqwest::Client) -> String {
-    let id = create(server, admin, "Procore", "4264807").await;
-    let back = sim.consent_at(&start(server, admin, &id).await, true).await;
-    assert_eq!(callback(server, admin, &back).await.0, StatusCode::OK);
+    let id = authorized(server, sim, admin).await;
     for step in ["token", "company", "app_installed"] {
         let result: Value = server
             .call(

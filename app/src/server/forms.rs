@@ -108,38 +108,31 @@ fn check_binding(binding: &ListBinding) -> Result<&'static ObjectDef, String> {
 pub async fn save(id: Option<String>, draft: FormDraft) -> Result<Form, AppError> {
     let (state, user) = require(Role::Designer).await?;
     let draft = draft.validated()?;
+    // Every data source a list or a rule names, and where the form names it.
+    let mut sources = Vec::new();
     for (index, field) in draft.fields.iter().enumerate() {
         if let Some(ListSource::DataSource { binding }) = &field.list {
-            let at = |message: String| AppError::invalid(&format!("fields.{index}"), message);
-            check_binding(binding).map_err(at)?;
-            check_key("Data source", &binding.data_source)?;
-            let source = state
-                .store
-                .data_source(&binding.data_source)
-                .await?
-                .ok_or_else(|| at("The chosen data source no longer exists.".into()))?;
-            if !may_query(&state, &user, &source).await? {
-                return Err(at(format!(
-                    "You may not use the data source “{}”.",
-                    source.name
-                )));
-            }
+            let at = format!("fields.{index}");
+            check_binding(binding).map_err(|m| AppError::invalid(&at, m))?;
+            sources.push((at, &binding.data_source));
         }
     }
     for (index, rule) in draft.rules.iter().enumerate() {
-        let at = |message: String| AppError::invalid(&format!("rules.{index}"), message);
-        data_rules::check(rule).map_err(at)?;
-        check_key("Data source", &rule.data_source)?;
-        let source = state
-            .store
-            .data_source(&rule.data_source)
-            .await?
-            .ok_or_else(|| at("The chosen data source no longer exists.".into()))?;
+        let at = format!("rules.{index}");
+        data_rules::check(rule).map_err(|m| AppError::invalid(&at, m))?;
+        sources.push((at, &rule.data_source));
+    }
+    for (at, source) in sources {
+        check_key("Data source", source)?;
+        let source =
+            state.store.data_source(source).await?.ok_or_else(|| {
+                AppError::invalid(&at, "The chosen data source no longer exists.")
+            })?;
         if !may_query(&state, &user, &source).await? {
-            return Err(at(format!(
-                "You may not use the data source “{}”.",
-                source.name
-            )));
+            return Err(AppError::invalid(
+                &at,
+                format!("You may not use the data source “{}”.", source.name),
+            ));
         }
     }
     let form = match id {

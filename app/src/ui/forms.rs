@@ -1344,24 +1344,12 @@ fn Conditions(
                                                 .collect_view()
                                         }}
                                     </select>
-                                    <label for=op_id.clone() class="visually-hidden">{format!("Condition {n} operator")}</label>
-                                    <select
-                                        id=op_id
-                                        class="operator"
-                                        on:change=move |ev| {
-                                            if let Some(op) = Operator::from_key(&event_target_value(&ev)) {
-                                                binding.update(|b| if let Some(c) = b.conditions.get_mut(i) { c.op = op });
-                                            }
-                                        }
-                                    >
-                                        {Operator::ALL
-                                            .into_iter()
-                                            .map(|op| {
-                                                let chosen = move || binding.with(|b| b.conditions.get(i).map(|c| c.op)) == Some(op);
-                                                view! { <option value=op.key() prop:selected=chosen>{op.label()}</option> }
-                                            })
-                                            .collect_view()}
-                                    </select>
+                                    {operator_select(
+                                        op_id,
+                                        format!("Condition {n} operator"),
+                                        Signal::derive(move || binding.with(|b| b.conditions.get(i).map(|c| c.op))),
+                                        move |op| binding.update(|b| if let Some(c) = b.conditions.get_mut(i) { c.op = op }),
+                                    )}
                                     <OperandInput
                                         id=operand_id
                                         label=format!("Condition {n}")
@@ -1428,6 +1416,32 @@ fn ManualPreview(
                 }}
             </div>
         </section>
+    }
+}
+
+/// How a condition compares its field with its value.
+fn operator_select(
+    id: String,
+    label: String,
+    current: Signal<Option<Operator>>,
+    on_change: impl Fn(Operator) + 'static,
+) -> impl IntoView {
+    view! {
+        <label for=id.clone() class="visually-hidden">{label}</label>
+        <select
+            id=id
+            class="operator"
+            on:change=move |ev| {
+                if let Some(op) = Operator::from_key(&event_target_value(&ev)) {
+                    on_change(op);
+                }
+            }
+        >
+            {Operator::ALL
+                .into_iter()
+                .map(|op| view! { <option value=op.key() prop:selected=move || current.get() == Some(op)>{op.label()}</option> })
+                .collect_view()}
+        </select>
     }
 }
 

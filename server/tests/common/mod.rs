@@ -246,6 +246,19 @@ pub async fn start(server: &Server, client: &reqwest::Client, id: &str) -> url::
     url::Url::parse(started.headers()["location"].to_str().unwrap()).unwrap()
 }
 
+/// A data source on the simulator's sandbox company, authorized by `admin` (its connection
+/// test not run).
+pub async fn authorized(
+    server: &Server,
+    sim: &procore_sim::testing::TestSim,
+    admin: &reqwest::Client,
+) -> String {
+    let id = create(server, admin, "Procore", "4264807").await;
+    let back = sim.consent_at(&start(server, admin, &id).await, true).await;
+    assert_eq!(callback(server, admin, &back).await.0, StatusCode::OK);
+    id
+}
+
 /// Brings Procore's redirect to Trestle's callback on `client`.
 pub async fn callback(
     server: &Server,

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{Catalog, OperandInput};
+use super::{Catalog, OperandInput, operator_select};
 use crate::form::{
     Condition, DataRule, FormField, OnError, Operand, Operator, RuleAction, RuleInput, RuleOutput,
 };
@@ -470,16 +470,12 @@ fn FindConditions(
                                 Signal::derive(move || rule.with(|r| r.conditions.get(i).map(|c| c.field.clone()).unwrap_or_default())),
                                 move |v| rule.update(|r| if let Some(c) = r.conditions.get_mut(i) { c.field = v }),
                             )}
-                            <label for=op_id.clone() class="visually-hidden">{format!("Find condition {n} operator")}</label>
-                            <select id=op_id class="operator" on:change=move |ev| {
-                                if let Some(op) = Operator::from_key(&event_target_value(&ev)) {
-                                    rule.update(|r| if let Some(c) = r.conditions.get_mut(i) { c.op = op });
-                                }
-                            }>
-                                {Operator::ALL.into_iter().map(|op| view! {
-                                    <option value=op.key() prop:selected=move || rule.with(|r| r.conditions.get(i).map(|c| c.op)) == Some(op)>{op.label()}</option>
-                                }).collect_view()}
-                            </select>
+                            {operator_select(
+                                op_id,
+                                format!("Find condition {n} operator"),
+                                Signal::derive(move || rule.with(|r| r.conditions.get(i).map(|c| c.op))),
+                                move |op| rule.update(|r| if let Some(c) = r.conditions.get_mut(i) { c.op = op }),
+                            )}
                             <OperandInput
                                 id=format!("rd-condition-{n}")
                                 label=format!("Find condition {n}")
