@@ -1,32 +1,21 @@
-import { test, expect, type Locator, type Page } from "@playwright/test";
+import { test, expect, type Locator, type Page } from "./fixtures";
 import {
   addReadyDataSource,
   addUser,
   admin,
   callServerFn,
+  createDataSource,
   open,
   signInAsAdmin,
   signInFirstTime,
   toast,
+  simURL,
   uniqueEmail,
   uniqueName,
 } from "./helpers";
 
 // Authorizing goes through the simulator's popup, and lists load through Procore.
 test.describe.configure({ timeout: 90_000 });
-
-// A page that fails to hydrate stops responding to clicks; say so, rather than time out later.
-let browserProblems: string[] = [];
-test.beforeEach(({ page }) => {
-  browserProblems = [];
-  page.on("pageerror", (error) => browserProblems.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error" && /hydration|panicked/i.test(message.text())) browserProblems.push(message.text());
-  });
-});
-test.afterEach(() => {
-  expect(browserProblems, "errors in the browser").toEqual([]);
-});
 
 const sandboxProject = "1234 - Sandbox Test Project";
 const harborProject = "A-2 - Harbor Point Tower";
@@ -240,6 +229,36 @@ test("someone who is not a connection user of the data source sees why instead o
   await open(uma, `/forms/${formId}/design`);
   await expect(uma.getByRole("heading", { name: "You don't have access to this page" })).toBeVisible();
   await context.close();
+});
+
+test("the preview says why it has no options: a data source not authorized, or Procore down", async ({ page, request }) => {
+  await signInAsAdmin(page);
+  const unauthorized = uniqueName("Unauthorized forms source");
+  await createDataSource(page, unauthorized, "4264807");
+  const ready = uniqueName("Outage forms source");
+  await addReadyDataSource(page, ready);
+  await open(page, "/forms/new/design");
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+
+  const dialog = await startListField(page, "Project", `${unauthorized} (not ready)`, "projects");
+  await expect(dialog.getByText("This data source is not ready: authorize and test it first.")).toBeVisible();
+  await dialog.getByLabel("Display field", { exact: true }).selectOption("display_name");
+  await dialog.getByLabel("Value field", { exact: true }).selectOption("id");
+  const problem = previewOf(dialog).getByRole("alert");
+  await expect(problem).toContainText(`The data source “${unauthorized}” is not authorized with Procore`);
+
+  // Every Procore call fails: after the client's retries the preview says so, not a crash.
+  try {
+    expect((await request.put(`${simURL}/_sim/faults`, { data: { error_rate: 1.0 } })).ok()).toBe(true);
+    await dialog.getByRole("combobox", { name: "Data source", exact: true }).selectOption({ label: ready });
+    await expect(problem).toHaveText("Procore is unavailable; try again later.", { timeout: 20_000 });
+  } finally {
+    await request.put(`${simURL}/_sim/faults`, { data: {} });
+  }
+  // Procore is back: the same binding lists the projects.
+  await dialog.getByLabel("Sort by", { exact: true }).selectOption("name");
+  await expect.poll(() => optionTexts(previewOf(dialog).getByRole("combobox", { name: "Project" }))).toContain(sandboxProject);
+  await expect(problem).toHaveCount(0);
 });
 
 test("radio and manual lists, a does-not-equal condition, and paging with Load more", async ({ page }) => {

@@ -1,6 +1,7 @@
 //! Data rules over real HTTP against the simulator: a submission finds a project, creates
 //! an RFI in it and gets the RFI's number back; a rule that fails keeps the submission for
-//! a retry that does not repeat what already ran; rights are the submitter's.
+//! a retry that does not repeat what already ran; rights are the submitter's; update and
+//! delete rules change and remove the record a form field names.
 
 mod common;
 
@@ -8,13 +9,6 @@ use common::*;
 use procore_sim::testing::{TestSim, roomy};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn authorized(server: &Server, sim: &TestSim, admin: &reqwest::Client) -> String {
-    let id = create(server, admin, "Procore", "4264807").await;
-    let back = sim.consent_at(&start(server, admin, &id).await, true).await;
-    assert_eq!(callback(server, admin, &back).await.0, StatusCode::OK);
-    id
-}
 
 fn text(id: &str, label: &str) -> Value {
     json!({ "id": id, "label": label, "kind": "text", "required": false, "list": null,
@@ -367,5 +361,102 @@ fn rules_are_checked_when_the_form_is_saved() {
             let body = response.text().await.unwrap();
             assert!(body.contains(expected), "{expected}: {body}");
         }
+    });
+}
+
+/// Punch items of the sandbox project, which Procore lets one create, update and delete.
+const SANDBOX_PROJECT: &str = "2783001";
+
+async fn punch_item(
+    server: &Server,
+    client: &reqwest::Client,
+    source: &str,
+    id: &str,
+) -> reqwest::Response {
+    let scope = json!({ "data_source": source, "object": "punch_items", "project": 2_783_001 });
+    server
+        .call(
+            client,
+            "get_record",
+            json!({ "scope": scope, "id": id.parse::<u64>().unwrap() }),
+        )
+        .await
+}
+
+#[test]
+fn update_and_delete_rules_change_and_remove_the_record_they_name() {
+    run(async {
+        let sim = TestSim::start(roomy()).await;
+        let server = trestle(&sim).await;
+        let admin = server.client();
+        server.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let source = authorized(&server, &sim, &admin).await;
+        let rule = |id: &str, action: &str| {
+            json!({ "id": id, "action": action, "data_source": source, "object": "punch_items",
+                "project": constant(SANDBOX_PROJECT) })
+        };
+        let mut create = rule("r1", "create");
+        create["inputs"] = json!([{ "attribute": "name", "value": field("name") }]);
+        create["outputs"] = json!([{ "field": "id", "into": "item" }]);
+        // The update names the record the create just made, through the form field.
+        let mut update = rule("r2", "update");
+        update["record"] = field("item");
+        update["inputs"] = json!([{ "attribute": "name", "value": field("renamed") }]);
+        update["outputs"] = json!([{ "field": "name", "into": "stored" }]);
+        let writes = saved(
+            &server,
+            &admin,
+            json!({ "name": "Punch list", "fields": [
+            text("name", "Name"), text("renamed", "New name"), text("item", "Item id"),
+            text("stored", "Stored name"),
+        ], "rules": [create, update] }),
+        )
+        .await;
+
+        let done = submit(
+            &server,
+            &admin,
+            &writes,
+            &[
+                ("name", "Touch up paint"),
+                ("renamed", "Touch up paint, level 2"),
+            ],
+        )
+        .await;
+        assert_eq!(done["state"], "done", "{done}");
+        assert_eq!(done["completed"], 2);
+        assert_eq!(answer(&done, "stored"), "Touch up paint, level 2");
+        let item = answer(&done, "item").to_string();
+        let read: Value = punch_item(&server, &admin, &source, &item)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(read["name"], "Touch up paint, level 2", "{read}");
+
+        let mut delete = rule("r1", "delete");
+        delete["record"] = field("item");
+        let removes = saved(
+            &server,
+            &admin,
+            json!({ "name": "Remove punch item",
+            "fields": [text("item", "Item id")], "rules": [delete] }),
+        )
+        .await;
+        let deletes = "DELETE /developer-sandbox/rest/v1.1/punch_items/{id}";
+        let before = sim.requests(deletes);
+        let done = submit(&server, &admin, &removes, &[("item", &item)]).await;
+        assert_eq!(done["state"], "done", "{done}");
+        assert_eq!(sim.requests(deletes), before + 1);
+        assert_eq!(
+            punch_item(&server, &admin, &source, &item).await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // Deleting it again fails the rule and keeps the submission for a retry.
+        let again = submit(&server, &admin, &removes, &[("item", &item)]).await;
+        assert_eq!(again["state"], "failed", "{again}");
+        assert_eq!(again["can_retry"], true);
+        assert_eq!(answer(&again, "item"), item);
     });
 }
