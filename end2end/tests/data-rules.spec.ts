@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "./fixtures";
-import { addReadyDataSource, callServerFn, open, signInAsAdmin, toast, uniqueName, simURL } from "./helpers";
+import { addReadyDataSource, callServerFn, open, signInAsAdmin, toast, uniqueName, simURL, reload } from "./helpers";
 
 // Authorizing goes through the simulator's popup, and rules write through Procore.
 test.describe.configure({ timeout: 90_000 });
@@ -76,7 +76,7 @@ test("a Create item rule creates an RFI and shows its number; a failed rule keep
   const formId = page.url().split("/").at(-2)!;
 
   // The rule keeps its settings when the form is opened again.
-  await page.reload();
+  await reload(page);
   await page.getByRole("button", { name: "Edit rule 1" }).click();
   const again = page.getByRole("dialog", { name: "Edit data rule" });
   await expect(again.getByLabel("Procore object")).toHaveValue("rfis");

@@ -18,6 +18,7 @@ import {
   uniqueEmail,
   uniqueName,
   simURL,
+  reload,
 } from "./helpers";
 
 // Authorizing and testing goes through the simulator several times per spec.
@@ -92,8 +93,7 @@ test("add a Procore data source, authorize it in a popup, test it and keep it ac
   await expect(drawer.getByRole("list", { name: "History" }).getByRole("listitem").first()).toBeVisible();
 
   // A reload opens the same drawer from the address, with everything saved.
-  await page.reload();
-  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+  await reload(page);
   await expect(page).toHaveURL(new RegExp(`open=${id}$`));
   await expect(drawer.getByLabel("Datasource name")).toHaveValue(name);
   await expect(drawer.getByLabel("Procore company id")).toHaveValue("4264807");
@@ -123,8 +123,7 @@ test("a company the Procore user cannot see fails the test with the reason", asy
   await expect(rowOf(page, name).getByTestId("status")).toHaveText("test failed");
 
   // The reason stays with the data source.
-  await page.reload();
-  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+  await reload(page);
   await expect(drawer.getByTestId("status")).toHaveText("test failed");
   await expect(drawer).toContainText(/not found|could not be found|cannot see|no access/i);
 });

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "./fixtures";
-import { addReadyDataSource, createDataSource, open, signInAsAdmin, toast, uniqueName } from "./helpers";
+import { addReadyDataSource, createDataSource, open, signInAsAdmin, toast, uniqueName, reload } from "./helpers";
 
 // Authorizing goes through the simulator's popup, and every list loads through Procore.
 test.describe.configure({ timeout: 120_000 });
@@ -94,8 +94,7 @@ test("the explorer lists RFIs and sorts, pages, filters and searches them, keepi
   await expect(firstSubject).not.toHaveText(firstOnPageOne);
   const firstOnPageTwo = (await firstSubject.textContent())!;
   expect(firstOnPageTwo.localeCompare(firstOnPageOne)).toBeLessThan(0);
-  await page.reload();
-  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+  await reload(page);
   await expect(paging(page)).toHaveText("Page 2 of 5 · 120 records");
   await expect(firstSubject).toHaveText(firstOnPageTwo);
   await expect(subjectHeader).toHaveAttribute("aria-sort", "descending");

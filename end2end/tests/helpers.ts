@@ -11,6 +11,12 @@ export async function open(page: Page, path: string) {
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
 }
 
+/** Reloads the page and waits for hydration again: a click before it would be lost. */
+export async function reload(page: Page) {
+  await page.reload();
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+}
+
 export async function signIn(page: Page, email: string, password: string) {
   await open(page, "/sign-in");
   await page.getByLabel("E-mail").fill(email);

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "./fixtures";
-import { open, signIn, signInAsAdmin, signOut, uniqueEmail } from "./helpers";
+import { open, signIn, signInAsAdmin, signOut, uniqueEmail, reload } from "./helpers";
 
 async function addUser(page: Page, name: string, email: string, roles: string[]) {
   await open(page, "/admin/users");
@@ -115,8 +115,7 @@ test("groups are created, edited with members and deleted", async ({ page }) => 
   await dialog.getByRole("button", { name: "Save" }).click();
   await expect(row).not.toContainText("Gus Member");
 
-  await page.reload();
-  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+  await reload(page);
   await expect(row).toBeVisible();
   await row.getByRole("button", { name: `Delete ${name}` }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
