@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/health", get(|| async { "ok" }))
         .merge(app::server::oauth_flow::routes())
+        .merge(app::server::cloud_connect::routes())
         .nest("/api/v1", app::server::rest_api::router())
         .route(
             "/api/v1/",

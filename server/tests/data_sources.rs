@@ -9,28 +9,6 @@ use procore_sim::testing::{TestSim, roomy};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn test_steps(server: &Server, client: &reqwest::Client, id: &str) -> Vec<Value> {
-    let mut results = Vec::new();
-    for step in ["token", "company", "app_installed"] {
-        let result: Value = server
-            .call(
-                client,
-                "test_connection_step",
-                json!({ "id": id, "step": step }),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let failed = !result["failure"].is_null();
-        results.push(result);
-        if failed {
-            break;
-        }
-    }
-    results
-}
-
 #[test]
 fn authorize_test_and_delete_a_data_source() {
     run(async {

@@ -1,5 +1,6 @@
 //! Everything that only runs on the server: configuration, storage, authentication.
 
+pub mod agent_hub;
 pub mod api_tokens;
 pub mod auth;
 pub mod cloud_connect;

@@ -9,6 +9,7 @@ use chrono::Utc;
 use procore::transport::{ReqwestTransport, Transport};
 use procore::{Authorizer, CallLog, CallRecord, Client, ClientConfig, Hosts, OAuthApp};
 
+use super::agent_hub::{AgentHub, AgentTransport};
 use super::config::Config;
 use super::crypto::{SecretKey, TokenCipher};
 use super::store::{SourceRecord, Store, SurrealTokenStore};
@@ -24,10 +25,21 @@ struct Inner {
     config: Arc<Config>,
     store: Store,
     tokens: Arc<SurrealTokenStore>,
+    /// Straight to Procore, for data sources without Cloud Connect.
     transport: Arc<dyn Transport>,
-    /// Keyed by data source; a client is only reused for the same environment and company.
-    clients: Mutex<HashMap<String, (Environment, u64, Client)>>,
+    agents: AgentHub,
+    /// Keyed by data source; a client is only reused for the same route to Procore.
+    clients: Mutex<HashMap<String, (Route, Client)>>,
     options: OptionsCache,
+}
+
+/// Everything a cached client depends on besides its tokens.
+#[derive(Clone, PartialEq, Eq)]
+struct Route {
+    environment: Environment,
+    company_id: u64,
+    /// The Cloud Connect agent carrying the calls, if any.
+    agent: Option<String>,
 }
 
 impl Procore {
@@ -40,6 +52,7 @@ impl Procore {
                 store,
                 tokens,
                 transport: Arc::new(ReqwestTransport::default()),
+                agents: AgentHub::default(),
                 clients: Mutex::new(HashMap::new()),
                 options: OptionsCache::new(cache_ttl),
             }),
@@ -71,10 +84,54 @@ impl Procore {
         ))
     }
 
-    /// The OAuth side of an environment: authorize URLs and code exchanges.
+    /// The agents connected to this server.
+    pub fn agents(&self) -> &AgentHub {
+        &self.inner.agents
+    }
+
+    /// The Cloud Connect agent that must carry `source`'s calls, if it uses one.
+    fn agent_of(source: &SourceRecord) -> Result<Option<String>, AppError> {
+        match (source.cloud_connect, &source.connector) {
+            (false, _) => Ok(None),
+            (true, Some(agent)) => Ok(Some(agent.clone())),
+            (true, None) => Err(AppError::Conflict(
+                "Cloud Connect is on but no agent is chosen: pick one under Connectors, or turn Cloud Connect off."
+                    .into(),
+            )),
+        }
+    }
+
+    /// How `source`'s requests reach Procore: straight, or through its agent.
+    fn transport_for(&self, agent: Option<&String>) -> Arc<dyn Transport> {
+        match agent {
+            None => self.inner.transport.clone(),
+            Some(agent) => Arc::new(AgentTransport::new(
+                self.inner.agents.clone(),
+                self.inner.store.clone(),
+                agent.clone(),
+            )),
+        }
+    }
+
+    /// The OAuth side of an environment: authorize URLs, which need no network.
     pub fn authorizer(&self, environment: Environment) -> Result<Authorizer, AppError> {
+        self.authorizer_over(environment, self.inner.transport.clone())
+    }
+
+    /// The OAuth side of a data source: code exchanges and revokes go the way its REST
+    /// calls go, through its agent if it has one.
+    fn authorizer_for(&self, source: &SourceRecord) -> Result<Authorizer, AppError> {
+        let agent = Self::agent_of(source)?;
+        self.authorizer_over(source.environment, self.transport_for(agent.as_ref()))
+    }
+
+    fn authorizer_over(
+        &self,
+        environment: Environment,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Authorizer, AppError> {
         let (hosts, app) = self.app(environment)?;
-        Authorizer::new(&hosts.login, &app, self.inner.transport.clone()).map_err(|e| {
+        Authorizer::new(&hosts.login, &app, transport).map_err(|e| {
             tracing::error!(error = %e, "Procore OAuth is misconfigured");
             AppError::Internal
         })
@@ -88,10 +145,14 @@ impl Procore {
                 "Enter the Procore company id first.",
             ));
         };
+        let route = Route {
+            environment: source.environment,
+            company_id,
+            agent: Self::agent_of(source)?,
+        };
         let mut clients = self.inner.clients.lock().expect("client cache");
-        if let Some((environment, company, client)) = clients.get(&source.id)
-            && *environment == source.environment
-            && *company == company_id
+        if let Some((cached, client)) = clients.get(&source.id)
+            && *cached == route
         {
             return Ok(client.clone());
         }
@@ -100,7 +161,7 @@ impl Procore {
         let client = Client::new(
             config,
             self.inner.tokens.clone(),
-            self.inner.transport.clone(),
+            self.transport_for(route.agent.as_ref()),
         )
         .map_err(|e| {
             tracing::error!(error = %e, "Procore client could not be built");
@@ -110,10 +171,7 @@ impl Procore {
             store: self.inner.store.clone(),
             data_source: source.id.clone(),
         }));
-        clients.insert(
-            source.id.clone(),
-            (source.environment, company_id, client.clone()),
-        );
+        clients.insert(source.id.clone(), (route, client.clone()));
         Ok(client)
     }
 
@@ -122,7 +180,7 @@ impl Procore {
     pub async fn authorize(&self, source: &SourceRecord, code: &str) -> Result<(), AppError> {
         use procore::TokenStore;
         let tokens = self
-            .authorizer(source.environment)?
+            .authorizer_for(source)?
             .exchange_code(code)
             .await
             .map_err(|e| AppError::Conflict(format!("Procore refused the authorization: {e}")))?;
@@ -147,7 +205,7 @@ impl Procore {
             AppError::Internal
         });
         if let Ok(Some(stored)) = stored {
-            let revoked = match self.authorizer(source.environment) {
+            let revoked = match self.authorizer_for(source) {
                 Ok(authorizer) => authorizer
                     .revoke(&stored.tokens.access_token)
                     .await
@@ -203,7 +261,8 @@ impl CallLog for StoreCallLog {
     }
 }
 
-/// Keeps the call log to a day and forgets unfinished authorizations, now and then.
+/// Keeps the call log to a day and forgets unfinished authorizations and unused Cloud
+/// Connect enrolment tokens, now and then.
 pub fn spawn_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -215,6 +274,9 @@ pub fn spawn_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
             }
             if let Err(e) = store.prune_oauth_states(now).await {
                 tracing::warn!(error = %e, "could not prune expired OAuth states");
+            }
+            if let Err(e) = store.prune_enrolments(now).await {
+                tracing::warn!(error = %e, "could not prune expired enrolment tokens");
             }
         }
     })

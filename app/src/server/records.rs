@@ -453,8 +453,8 @@ pub fn procore_error(source: &SourceRecord, error: procore::Error) -> AppError {
             message: "Procore is unavailable; try again later.".into(),
             retry_after_secs: retry_after.map(|d| d.as_secs().max(1)),
         },
-        E::Transport(_) => AppError::Unavailable {
-            message: "Procore could not be reached; try again later.".into(),
+        E::Transport(why) => AppError::Unavailable {
+            message: format!("Procore could not be reached ({why}); try again later."),
             retry_after_secs: None,
         },
         other @ (E::Protocol(_) | E::OAuth { .. } | E::Store(_)) => {

@@ -35,6 +35,30 @@ pub struct Faults {
     pub retry_after_secs: u64,
 }
 
+/// Counts every call by the program that made it (the `User-Agent` product name).
+pub(crate) async fn count_client(
+    State(sim): State<Arc<Simulator>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let client = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|agent| agent.split(['/', ' ']).next())
+        .filter(|name| !name.is_empty())
+        .unwrap_or("unknown")
+        .chars()
+        .take(40)
+        .collect::<String>();
+    *sim.clients
+        .lock()
+        .expect("client counter lock")
+        .entry(client)
+        .or_default() += 1;
+    next.run(request).await
+}
+
 /// Runs before every REST handler: counts the call, waits, and maybe fails it.
 pub(crate) async fn inject(
     State(sim): State<Arc<Simulator>>,
@@ -114,7 +138,7 @@ pub(crate) fn admin_routes() -> Router<Arc<Simulator>> {
 
 async fn counters(State(sim): State<Arc<Simulator>>) -> Json<serde_json::Value> {
     let requests: BTreeMap<String, u64> = sim.request_counts();
-    Json(json!({ "totals": sim.counters(), "requests": requests }))
+    Json(json!({ "totals": sim.counters(), "requests": requests, "clients": sim.client_counts() }))
 }
 
 async fn get_faults(State(sim): State<Arc<Simulator>>) -> Json<Faults> {

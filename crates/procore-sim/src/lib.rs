@@ -110,6 +110,8 @@ pub struct Simulator {
     counters: Counters,
     /// REST calls per endpoint, e.g. "GET /developer-sandbox/rest/v1.0/projects/{project_id}/rfis".
     requests: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Calls (OAuth and REST) per client program, by `User-Agent` product name.
+    clients: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Simulator {
@@ -124,6 +126,7 @@ impl Simulator {
             pending: Default::default(),
             counters: Counters::default(),
             requests: Default::default(),
+            clients: Default::default(),
         })
     }
 
@@ -180,6 +183,12 @@ impl Simulator {
     /// REST calls per endpoint so far.
     pub fn request_counts(&self) -> std::collections::BTreeMap<String, u64> {
         self.requests.lock().expect("request counter lock").clone()
+    }
+
+    /// Calls so far per client program (`trestle-agent`, `trestle-procore`, …): which
+    /// machine's software actually talked to Procore.
+    pub fn client_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.clients.lock().expect("client counter lock").clone()
     }
 
     fn credentials(&self, env: Environment) -> AppCredentials {
@@ -249,7 +258,13 @@ fn environments(sim: &Arc<Simulator>) -> axum::Router<Arc<Simulator>> {
                 sim.clone(),
                 faults::inject,
             ));
-        let routes = oauth::routes().merge(api).layer(axum::Extension(env));
+        let routes = oauth::routes()
+            .merge(api)
+            .layer(axum::Extension(env))
+            .route_layer(axum::middleware::from_fn_with_state(
+                sim.clone(),
+                faults::count_client,
+            ));
         router = router.nest(&format!("/{}", env.prefix()), routes);
     }
     router

@@ -37,10 +37,19 @@ pub enum Cause {
     CompanyNotFound,
     CompanyInactive,
     AppNotInstalled,
-    PermissionDenied { reason: String },
+    PermissionDenied {
+        reason: String,
+    },
     RateLimited,
     Unavailable,
-    Other { message: String },
+    /// No answer at all; the message says what stood in the way (a timeout, a Cloud
+    /// Connect agent that is offline).
+    Unreachable {
+        message: String,
+    },
+    Other {
+        message: String,
+    },
 }
 
 impl Cause {
@@ -62,6 +71,9 @@ impl Cause {
             Cause::PermissionDenied { reason } => format!("Permission denied: {reason}"),
             Cause::RateLimited => "Procore's rate limit was reached: try again later.".into(),
             Cause::Unavailable => "Procore is unavailable: try again later.".into(),
+            Cause::Unreachable { message } => {
+                format!("Procore could not be reached ({message}): try again later.")
+            }
             Cause::Other { message } => message.clone(),
         }
     }
@@ -78,7 +90,10 @@ impl Cause {
                 reason: reason.clone(),
             },
             Error::RateLimited { .. } => Cause::RateLimited,
-            Error::Unavailable { .. } | Error::Transport(_) => Cause::Unavailable,
+            Error::Unavailable { .. } => Cause::Unavailable,
+            Error::Transport(message) => Cause::Unreachable {
+                message: message.clone(),
+            },
             other => Cause::Other {
                 message: other.to_string(),
             },

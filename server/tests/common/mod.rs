@@ -275,3 +275,26 @@ pub async fn callback(
         .unwrap();
     (response.status(), response.text().await.unwrap())
 }
+
+/// Runs "Test connection" step by step, as the drawer does, until a step fails.
+pub async fn test_steps(server: &Server, client: &reqwest::Client, id: &str) -> Vec<Value> {
+    let mut results = Vec::new();
+    for step in ["token", "company", "app_installed"] {
+        let result: Value = server
+            .call(
+                client,
+                "test_connection_step",
+                json!({ "id": id, "step": step }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let failed = !result["failure"].is_null();
+        results.push(result);
+        if failed {
+            break;
+        }
+    }
+    results
+}

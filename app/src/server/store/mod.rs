@@ -19,6 +19,7 @@ use surrealdb::types::{RecordId, RecordIdKey};
 use super::config::{DatabaseConfig, DatabaseEndpoint};
 use crate::error::AppError;
 
+pub use cloud_connect::AgentRecord;
 pub use data_sources::{OAuthState, SourceRecord};
 pub use people::Credentials;
 pub use procore_tokens::SurrealTokenStore;
