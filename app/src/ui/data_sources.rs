@@ -21,6 +21,7 @@ use super::layout::Forbidden;
 use super::widgets::{
     Confirm, EmptyState, FieldError, FormError, LoadError, Modal, Toasts, action_error,
 };
+use crate::api::cloud_connect::{Connector, list_connectors};
 use crate::api::data_sources::{
     DeleteDataSource, SaveSecurity, call_log, data_source_history, get_data_source,
     list_data_sources, save_data_source, security_candidates, test_connection_step,
@@ -1362,25 +1363,159 @@ fn DetailsForm(
                 </label>
                 <p class="hint">"Send this data source's Procore traffic through an agent inside your network."</p>
                 {move || drawer.cloud_connect.get().then(|| view! {
-                    <div class="field connectors">
-                        <label for="ds-connector">"Connectors"</label>
-                        <select id="ds-connector" disabled aria-describedby="ds-connector-empty">
-                            <option value="">"Choose a connector"</option>
-                        </select>
-                        <div class="connector-empty" id="ds-connector-empty">
-                            <p>"No connectors registered yet"</p>
-                            <a href="/help/cloud-connect" target="_blank" rel="noopener external">
-                                "How to install a connector"
-                            </a>
-                        </div>
-                        <FieldError error field="connector" />
-                    </div>
+                    <Connectors drawer read_only error />
                 })}
             </div>
             <FormError error />
             // Enter in a field saves, as in every other form.
             <button type="submit" hidden tabindex="-1" aria-hidden="true"></button>
         </form>
+    }
+}
+
+/// The agents a data source can send its Procore traffic through, loaded when Cloud
+/// Connect is switched on. Loaded in the browser only: the server renders the drawer
+/// without them, so a reload hydrates the same markup before the list fills in.
+#[component]
+fn Connectors(
+    drawer: Drawer,
+    read_only: Memo<bool>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let connectors = RwSignal::new(None::<Result<Vec<Connector>, AppError>>);
+    Effect::new(move |_| {
+        spawn_local_scoped_with_cancellation(async move {
+            let result = list_connectors().await;
+            connectors.try_set(Some(result));
+        });
+    });
+    let disabled_select = |text: &'static str| {
+        view! {
+            <select id="ds-connector" disabled aria-describedby="ds-connector-empty">
+                <option value="">{text}</option>
+            </select>
+        }
+    };
+    view! {
+        <div class="field connectors">
+            <label for="ds-connector">"Connectors"</label>
+            {move || match connectors.get() {
+                None => disabled_select("Loading connectors…").into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
+                    {disabled_select("Choose a connector")}
+                    <div class="connector-empty" id="ds-connector-empty">
+                        <p>"No connectors registered yet"</p>
+                        <a href="/help/cloud-connect" target="_blank" rel="noopener external">
+                            "How to install a connector"
+                        </a>
+                    </div>
+                }
+                .into_any(),
+                Some(Ok(list)) => view! { <ConnectorSelect drawer read_only error list /> }.into_any(),
+                Some(Err(e)) => view! {
+                    {disabled_select("Choose a connector")}
+                    <p class="form-error" role="alert">
+                        {format!("Could not load the connectors: {e}")}
+                    </p>
+                }
+                .into_any(),
+            }}
+            <FieldError error field="connector" />
+        </div>
+    }
+}
+
+/// "NAME (online)", "NAME (offline, last seen 5 minutes ago)".
+fn connector_label(connector: &Connector, now: DateTime<Utc>) -> String {
+    let name = &connector.name;
+    match (connector.online, connector.last_seen) {
+        (true, _) => format!("{name} (online)"),
+        (false, Some(at)) => format!("{name} (offline, last seen {})", relative_time(at, now)),
+        (false, None) => format!("{name} (offline, never connected)"),
+    }
+}
+
+#[component]
+fn ConnectorSelect(
+    drawer: Drawer,
+    read_only: Memo<bool>,
+    error: Signal<Option<AppError>>,
+    list: Vec<Connector>,
+) -> impl IntoView {
+    let now = now();
+    let known = list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    let offline = list
+        .iter()
+        .filter(|c| !c.online)
+        .map(|c| c.id.clone())
+        .collect::<Vec<_>>();
+    // Chosen, but no longer offered (revoked since): kept visible rather than silently lost.
+    let missing = Memo::new(move |_| drawer.connector.get().filter(|id| !known.contains(id)));
+    let chosen_offline = Memo::new(move |_| {
+        drawer
+            .connector
+            .with(|c| c.as_ref().is_some_and(|id| offline.contains(id)))
+    });
+    let invalid = move || {
+        error
+            .with(|e| e.as_ref().is_some_and(|e| e.field() == Some("connector")))
+            .then_some("true")
+    };
+    let options = list
+        .into_iter()
+        .map(|connector| {
+            let label = connector_label(&connector, now);
+            let id = connector.id;
+            let value = id.clone();
+            let selected = move || drawer.connector.with(|c| c.as_deref() == Some(id.as_str()));
+            view! { <option value=value selected=selected>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <select
+            id="ds-connector"
+            disabled=move || read_only.get()
+            aria-invalid=invalid
+            aria-describedby="ds-connector-state connector-error"
+            prop:value=move || drawer.connector.get().unwrap_or_default()
+            on:change=move |ev| {
+                let value = event_target_value(&ev);
+                drawer.connector.set((!value.is_empty()).then_some(value));
+                if drawer
+                    .error
+                    .with_untracked(|e| e.as_ref().and_then(|e| e.field()) == Some("connector"))
+                {
+                    drawer.error.set(None);
+                }
+            }
+        >
+            <option value="" selected=move || drawer.connector.with(Option::is_none)>
+                "Choose a connector"
+            </option>
+            {options}
+            {move || missing.get().map(|id| view! {
+                <option value=id selected>"An agent that was revoked"</option>
+            })}
+        </select>
+        <div id="ds-connector-state" aria-live="polite">
+            {move || {
+                if chosen_offline.get() {
+                    Some(view! {
+                        <p class="hint warn-text" data-testid="connector-offline">
+                            "This agent is offline: Procore calls of this data source fail until it reconnects."
+                        </p>
+                    }.into_any())
+                } else if missing.with(Option::is_some) {
+                    Some(view! {
+                        <p class="hint warn-text">
+                            "This agent was revoked: choose another for this data source."
+                        </p>
+                    }.into_any())
+                } else {
+                    None
+                }
+            }}
+        </div>
     }
 }
 

@@ -122,6 +122,7 @@ pub fn Administration() -> impl IntoView {
         <nav class="tabs" aria-label="Administration">
             <A href="/admin/users">"Users"</A>
             <A href="/admin/groups">"Groups"</A>
+            <A href="/admin/cloud-connect">"Cloud Connect"</A>
         </nav>
         <Outlet />
     }

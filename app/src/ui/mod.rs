@@ -6,6 +6,7 @@ mod cloud_connect;
 mod data_sources;
 mod explorer;
 mod forms;
+mod help;
 mod layout;
 mod pages;
 mod people;
@@ -96,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("explorer") view=explorer::ExplorerPage ssr=SsrMode::Async />
                     <Route path=path!("account/password") view=account::ChangePasswordPage ssr=SsrMode::Async />
                     <Route path=path!("account/api-tokens") view=api_tokens::ApiTokensPage ssr=SsrMode::Async />
+                    <Route path=path!("help/cloud-connect") view=help::CloudConnectHelp ssr=SsrMode::Async />
                     <ParentRoute path=path!("admin") view=layout::Administration ssr=SsrMode::Async>
                         <Route path=path!("") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />
                         <Route path=path!("users") view=people::UsersPage ssr=SsrMode::Async />
