@@ -1,20 +1,18 @@
 //! The caller's personal API tokens for the REST API: list, create (shown once), revoke.
 
-use chrono::{DateTime, Utc};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::widgets::{Confirm, EmptyState, FieldError, FormError, LoadError, Modal, Toasts};
+use super::time::full_time;
+use super::widgets::{
+    Confirm, EmptyState, FieldError, FormError, LoadError, Modal, Toasts, copy_text,
+};
 use crate::api::api_tokens::{
     ApiToken, CreateApiToken, IssuedToken, RevokeApiToken, list_api_tokens,
 };
 use crate::error::AppError;
 use crate::model::validate_name;
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {
@@ -126,14 +124,14 @@ fn token_row(token: ApiToken, revoking: RwSignal<Option<ApiToken>>) -> impl Into
     let label = format!("Revoke {}", token.name);
     let last_used = token
         .last_used_at
-        .map(|at| view! { <time datetime=at.to_rfc3339()>{when(at)}</time> }.into_any())
+        .map(|at| view! { <time datetime=at.to_rfc3339()>{full_time(at)}</time> }.into_any())
         .unwrap_or_else(|| view! { <span class="muted">"Never"</span> }.into_any());
     let created = token.created_at;
     view! {
         <tr data-testid="api-token-row">
             <td>{token.name.clone()}</td>
             <td><code class="api-token-prefix">{format!("{}…", token.prefix)}</code></td>
-            <td><time datetime=created.to_rfc3339()>{when(created)}</time></td>
+            <td><time datetime=created.to_rfc3339()>{full_time(created)}</time></td>
             <td>{last_used}</td>
             <td class="row-actions">
                 <button
@@ -239,39 +237,5 @@ fn IssuedTokenDialog(result: IssuedToken, #[prop(into)] on_close: Callback<()>) 
                 </button>
             </div>
         </Modal>
-    }
-}
-
-/// Puts `text` on the clipboard (the Clipboard API, reached without extra web-sys
-/// features); false when the browser offers none.
-fn copy_text(text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        use web_sys::js_sys::{Function, Reflect};
-        use web_sys::wasm_bindgen::{JsCast, JsValue};
-
-        let Some(window) = web_sys::window() else {
-            return false;
-        };
-        let get = |target: &JsValue, key: &str| {
-            Reflect::get(target, &JsValue::from_str(key))
-                .ok()
-                .filter(|v| !v.is_undefined() && !v.is_null())
-        };
-        let Some(clipboard) =
-            get(&window.into(), "navigator").and_then(|navigator| get(&navigator, "clipboard"))
-        else {
-            return false;
-        };
-        let Some(write) = get(&clipboard, "writeText").and_then(|f| f.dyn_into::<Function>().ok())
-        else {
-            return false;
-        };
-        write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = text;
-        false
     }
 }

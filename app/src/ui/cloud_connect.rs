@@ -10,63 +10,14 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::widgets::{Confirm, EmptyState, LoadError, Modal, Toasts};
+use super::time::{from_now, full_time, now, relative_time};
+use super::widgets::{Confirm, EmptyState, LoadError, Modal, Toasts, copy_text};
 use crate::api::cloud_connect::{
     Agent, CreateEnrolment, IssuedEnrolment, RevokeAgent, list_agents,
 };
 
 /// How often the open page asks for the agents again.
 const REFRESH: Duration = Duration::from_secs(5);
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// The current time; wasm32 has no system clock, so the browser asks JavaScript.
-fn now() -> DateTime<Utc> {
-    #[cfg(feature = "hydrate")]
-    {
-        DateTime::from_timestamp_millis(web_sys::js_sys::Date::now() as i64).unwrap_or_default()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        Utc::now()
-    }
-}
-
-/// "just now", "5 minutes ago", … and the date beyond a week.
-fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (now - at).num_seconds();
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit} ago")
-        } else {
-            format!("{n} {unit}s ago")
-        }
-    };
-    match secs {
-        s if s < 45 => "just now".to_string(),
-        s if s < 3_600 => plural(((s + 30) / 60).max(1), "minute"),
-        s if s < 86_400 => plural(s / 3_600, "hour"),
-        s if s < 7 * 86_400 => plural(s / 86_400, "day"),
-        _ => at.format("%Y-%m-%d").to_string(),
-    }
-}
-
-/// "in 24 hours", "in 10 minutes".
-fn from_now(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let minutes = ((at - now).num_seconds() + 30) / 60;
-    let (n, unit) = if minutes >= 120 {
-        (minutes / 60, "hour")
-    } else {
-        (minutes.max(1), "minute")
-    };
-    if n == 1 {
-        format!("in 1 {unit}")
-    } else {
-        format!("in {n} {unit}s")
-    }
-}
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
@@ -198,7 +149,7 @@ fn agent_row(agent: Agent, revoking: RwSignal<Option<Agent>>, now: DateTime<Utc>
     let last_seen = agent
         .last_seen
         .map(|at| {
-            view! { <time datetime=at.to_rfc3339() title=when(at)>{ago(at, now)}</time> }.into_any()
+            view! { <time datetime=at.to_rfc3339() title=full_time(at)>{relative_time(at, now)}</time> }.into_any()
         })
         .unwrap_or_else(|| view! { <span class="muted">"never"</span> }.into_any());
     let version = if agent.version.trim().is_empty() {
@@ -281,7 +232,7 @@ fn EnrolmentDialog(result: IssuedEnrolment, #[prop(into)] on_close: Callback<()>
                 </figure>
                 <p class="hint" data-testid="enrolment-expiry">
                     "Expires "
-                    <time datetime=expires.to_rfc3339()>{when(expires)}</time>
+                    <time datetime=expires.to_rfc3339()>{full_time(expires)}</time>
                     {format!(" ({}). ", from_now(expires, now()))}
                     "The agent shows up in the list below once it has connected."
                 </p>
@@ -292,69 +243,5 @@ fn EnrolmentDialog(result: IssuedEnrolment, #[prop(into)] on_close: Callback<()>
                 </div>
             </div>
         </Modal>
-    }
-}
-
-/// Puts `text` on the clipboard (the Clipboard API, reached without extra web-sys
-/// features); false when the browser offers none.
-fn copy_text(text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        use web_sys::js_sys::{Function, Reflect};
-        use web_sys::wasm_bindgen::{JsCast, JsValue};
-
-        let Some(window) = web_sys::window() else {
-            return false;
-        };
-        let get = |target: &JsValue, key: &str| {
-            Reflect::get(target, &JsValue::from_str(key))
-                .ok()
-                .filter(|v| !v.is_undefined() && !v.is_null())
-        };
-        let Some(clipboard) =
-            get(&window.into(), "navigator").and_then(|navigator| get(&navigator, "clipboard"))
-        else {
-            return false;
-        };
-        let Some(write) = get(&clipboard, "writeText").and_then(|f| f.dyn_into::<Function>().ok())
-        else {
-            return false;
-        };
-        write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = text;
-        false
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    #[test]
-    fn times_read_as_people_say_them() {
-        let now = Utc.with_ymd_and_hms(2025, 3, 10, 12, 0, 0).unwrap();
-        assert_eq!(ago(now, now), "just now");
-        assert_eq!(
-            ago(now - chrono::Duration::minutes(5), now),
-            "5 minutes ago"
-        );
-        assert_eq!(ago(now - chrono::Duration::hours(1), now), "1 hour ago");
-        assert_eq!(
-            from_now(now + chrono::Duration::hours(24), now),
-            "in 24 hours"
-        );
-        assert_eq!(
-            from_now(now + chrono::Duration::minutes(10), now),
-            "in 10 minutes"
-        );
-        assert_eq!(
-            from_now(now + chrono::Duration::seconds(20), now),
-            "in 1 minute"
-        );
     }
 }

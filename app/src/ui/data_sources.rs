@@ -18,6 +18,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::layout::Forbidden;
+use super::time::{full_time, now, relative_time};
 use super::widgets::{
     Confirm, EmptyState, FieldError, FormError, LoadError, Modal, Toasts, action_error,
 };
@@ -1952,37 +1953,6 @@ fn CallLog(entries: Vec<CallLogEntry>) -> impl IntoView {
 }
 
 // ---------------------------------------------------------------------------------------
-// Time
-
-/// The current time; wasm32 has no system clock, so the browser asks JavaScript.
-fn now() -> DateTime<Utc> {
-    browser::now().unwrap_or_else(Utc::now)
-}
-
-fn full_time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// "just now", "5 minutes ago", … and the date beyond a week.
-fn relative_time(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (now - at).num_seconds();
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit} ago")
-        } else {
-            format!("{n} {unit}s ago")
-        }
-    };
-    match secs {
-        s if s < 45 => "just now".to_string(),
-        s if s < 3_600 => plural(((s + 30) / 60).max(1), "minute"),
-        s if s < 86_400 => plural(s / 3_600, "hour"),
-        s if s < 7 * 86_400 => plural(s / 86_400, "day"),
-        _ => at.format("%Y-%m-%d").to_string(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // Icons (inline, so the page needs no asset)
 
 fn procore_icon() -> impl IntoView {
@@ -2045,9 +2015,8 @@ struct AuthorizationMessage {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use chrono::{DateTime, Utc};
     use leptos::prelude::{WindowListenerHandle, window_event_listener_untyped};
-    use web_sys::js_sys::{Date, Reflect};
+    use web_sys::js_sys::Reflect;
     use web_sys::wasm_bindgen::{JsCast, JsValue};
 
     use super::AuthorizationMessage;
@@ -2095,10 +2064,6 @@ mod browser {
         }
     }
 
-    pub fn now() -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp_millis(Date::now() as i64)
-    }
-
     /// Calls `on_message` for authorization messages from our own origin only: any page
     /// can post to this window.
     pub fn listen_for_authorization(
@@ -2137,7 +2102,6 @@ mod browser {
 /// On the server nothing of this runs: handlers and effects are browser-only.
 #[cfg(not(feature = "hydrate"))]
 mod browser {
-    use chrono::{DateTime, Utc};
     use leptos::prelude::WindowListenerHandle;
 
     use super::AuthorizationMessage;
@@ -2160,10 +2124,6 @@ mod browser {
 
     pub fn details_open(_event: &leptos::ev::Event) -> bool {
         false
-    }
-
-    pub fn now() -> Option<DateTime<Utc>> {
-        None
     }
 
     pub fn listen_for_authorization(
@@ -2241,19 +2201,6 @@ mod tests {
             ["alpha", "Gamma site", "Beta"],
             "nobody first, then by name"
         );
-    }
-
-    #[test]
-    fn times_read_as_people_say_them() {
-        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
-        let ago = |secs: i64| relative_time(now - chrono::Duration::seconds(secs), now);
-        assert_eq!(ago(-30), "just now", "a clock slightly ahead");
-        assert_eq!(ago(10), "just now");
-        assert_eq!(ago(60), "1 minute ago");
-        assert_eq!(ago(5 * 60), "5 minutes ago");
-        assert_eq!(ago(2 * 3600), "2 hours ago");
-        assert_eq!(ago(86_400), "1 day ago");
-        assert_eq!(ago(30 * 86_400), "2026-11-01");
     }
 
     #[test]

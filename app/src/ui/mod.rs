@@ -11,6 +11,7 @@ mod layout;
 mod pages;
 mod people;
 mod sign_in;
+mod time;
 pub mod widgets;
 
 use leptos::prelude::*;

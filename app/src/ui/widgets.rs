@@ -179,3 +179,37 @@ pub fn LoadError(error: AppError) -> impl IntoView {
         </div>
     }
 }
+
+/// Puts `text` on the clipboard (the Clipboard API, reached without extra web-sys
+/// features); false when the browser offers none.
+pub fn copy_text(text: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use web_sys::js_sys::{Function, Reflect};
+        use web_sys::wasm_bindgen::{JsCast, JsValue};
+
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let get = |target: &JsValue, key: &str| {
+            Reflect::get(target, &JsValue::from_str(key))
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_null())
+        };
+        let Some(clipboard) =
+            get(&window.into(), "navigator").and_then(|navigator| get(&navigator, "clipboard"))
+        else {
+            return false;
+        };
+        let Some(write) = get(&clipboard, "writeText").and_then(|f| f.dyn_into::<Function>().ok())
+        else {
+            return false;
+        };
+        write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        false
+    }
+}
