@@ -31,6 +31,8 @@ pub struct Page {
     pub records: Vec<Value>,
     /// All records of the list, when Procore said (`Total`).
     pub total: Option<u64>,
+    /// The page size Procore used (`Per-Page`), which may be less than asked for.
+    pub per_page: Option<u64>,
 }
 
 impl Client {
@@ -49,6 +51,9 @@ impl Client {
                 };
                 let head = stream::iter([Ok((page.clone(), has_next))]);
                 let (client, request) = (client.clone(), request.clone());
+                // An endpoint with a lower cap than asked for numbers its pages by its own
+                // size: the rest must be asked for with that size, or records are skipped.
+                let per_page = page.per_page.filter(|&n| n > 0).unwrap_or(per_page);
                 match page.total {
                     Some(total) => {
                         let last = total.div_ceil(per_page).max(1);
@@ -142,6 +147,7 @@ impl Client {
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.split(',').any(|link| link.contains("rel=\"next\"")));
         let total = response.header_number("total");
+        let page_size = response.header_number("per-page");
         let records = match response.json()? {
             Value::Array(records) => records,
             _ => {
@@ -155,6 +161,7 @@ impl Client {
                 number: n,
                 records,
                 total,
+                per_page: page_size,
             },
             has_next,
         ))

@@ -368,6 +368,29 @@ async fn a_10000_rfi_project_is_read_once_in_the_fewest_requests() {
 }
 
 #[tokio::test]
+async fn an_endpoint_that_caps_page_size_lower_is_still_read_whole() {
+    let h = Harness::start(procore_sim::SimConfig {
+        scale: 1_000,
+        max_per_page: 300,
+        ..roomy()
+    })
+    .await;
+    // Asks for 1,000 a page (the default); Procore answers 300 a page.
+    let client = h.client(h.config("ds"), Arc::new(MemoryTokenStore::default()));
+    h.authorize(&client).await;
+    let path = format!("/rest/v1.0/projects/{SCALE_PROJECT_ID}/rfis");
+    let records = client.list_all(ApiRequest::get(&path)).await.unwrap();
+    let ids: HashSet<u64> = records.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert_eq!(records.len(), 1_000);
+    assert_eq!(ids.len(), 1_000, "none skipped, none twice");
+    assert_eq!(
+        h.requests("GET /developer-sandbox/rest/v1.0/projects/{project_id}/rfis"),
+        4,
+        "1,000 records at 300 a page"
+    );
+}
+
+#[tokio::test]
 async fn connection_tests_name_the_company_problem() {
     let h = Harness::start(roomy()).await;
     let mut config = h.config("uninstalled");
