@@ -57,7 +57,7 @@ impl Store {
     /// The tokens of one person, newest first.
     pub async fn list_api_tokens(&self, owner: &str) -> Result<Vec<ApiToken>, StoreError> {
         let rows: Vec<TokenRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT {TOKEN_FIELDS} FROM api_token WHERE owner = $owner ORDER BY created_at DESC"
             ))
@@ -76,7 +76,7 @@ impl Store {
         prefix: &str,
     ) -> Result<ApiToken, StoreError> {
         let row: Option<TokenRow> = self
-            .db
+            .db()
             .query(format!(
                 "CREATE ONLY api_token CONTENT {{ owner: $owner, name: $name, hash: $hash, \
                  prefix: $prefix }} RETURN {TOKEN_FIELDS}"
@@ -102,7 +102,7 @@ impl Store {
     /// Deletes one of `owner`'s tokens; false when they have no token with this id.
     pub async fn delete_api_token(&self, owner: &str, id: &str) -> Result<bool, StoreError> {
         let deleted: Option<bool> = self
-            .db
+            .db()
             .query(
                 "LET $found = SELECT VALUE id FROM $id WHERE owner = $owner; \
                  DELETE $found; \
@@ -118,7 +118,7 @@ impl Store {
     /// The token with this hash and its owner, read in one query.
     pub async fn api_token_by_hash(&self, hash: &str) -> Result<Option<TokenOwner>, StoreError> {
         let row: Option<BearerRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT id, last_used_at, owner.{{ {USER_FIELDS} }} AS owner \
                  FROM ONLY api_token WHERE hash = $hash LIMIT 1"
@@ -134,7 +134,7 @@ impl Store {
     }
 
     pub async fn touch_api_token(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("UPDATE $id SET last_used_at = $at")
             .bind(("id", token_id(id)))
             .bind(("at", at))

@@ -63,7 +63,7 @@ impl Store {
         created_by: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("CREATE cloud_enrolment CONTENT { hash: $hash, created_by: $by, expires_at: $expires }")
             .bind(("hash", hash.to_string()))
             .bind(("by", user_id(created_by)))
@@ -85,7 +85,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<AgentRecord>, StoreError> {
         let claimed: Vec<EnrolmentRow> = self
-            .db
+            .db()
             .query("DELETE cloud_enrolment WHERE hash = $enrolment RETURN BEFORE")
             .bind(("enrolment", token_hash.to_string()))
             .await?
@@ -94,7 +94,7 @@ impl Store {
             return Ok(None);
         };
         let created: Option<IdRow> = self
-            .db
+            .db()
             .query(
                 "CREATE ONLY cloud_agent CONTENT { name: $name, version: $version, \
                  secret_hash: $secret, enrolled_by: $by } RETURN id",
@@ -113,7 +113,7 @@ impl Store {
 
     pub async fn agent(&self, id: &str) -> Result<Option<AgentRecord>, StoreError> {
         let row: Option<AgentRow> = self
-            .db
+            .db()
             .query(format!("SELECT {AGENT_FIELDS} FROM ONLY $id"))
             .bind(("id", agent_id(id)))
             .await?
@@ -123,7 +123,7 @@ impl Store {
 
     pub async fn agent_by_secret(&self, hash: &str) -> Result<Option<AgentRecord>, StoreError> {
         let row: Option<AgentRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT {AGENT_FIELDS} FROM cloud_agent WHERE secret_hash = $hash LIMIT 1"
             ))
@@ -135,7 +135,7 @@ impl Store {
 
     pub async fn list_agents(&self) -> Result<Vec<AgentRecord>, StoreError> {
         let rows: Vec<AgentRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT {AGENT_FIELDS} FROM cloud_agent ORDER BY name, enrolled_at"
             ))
@@ -151,7 +151,7 @@ impl Store {
         version: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("UPDATE $id SET last_seen = $at, version = $version")
             .bind(("id", agent_id(id)))
             .bind(("at", at))
@@ -165,7 +165,7 @@ impl Store {
     /// sources keep pointing at it, and fail saying so, until someone picks another.
     pub async fn delete_agent(&self, id: &str) -> Result<bool, StoreError> {
         let deleted: Vec<IdRow> = self
-            .db
+            .db()
             .query("DELETE $id RETURN BEFORE")
             .bind(("id", agent_id(id)))
             .await?
@@ -175,7 +175,7 @@ impl Store {
 
     /// Forgets enrolment tokens nobody used in time.
     pub async fn prune_enrolments(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("DELETE cloud_enrolment WHERE expires_at <= $now")
             .bind(("now", now))
             .await?

@@ -168,7 +168,7 @@ impl Store {
             .map(|(kind, id)| principal_id(*kind, id))
             .collect();
         let row: Option<SourceRow> = self
-            .db
+            .db()
             .query(format!(
                 "CREATE ONLY data_source CONTENT {{ name: $name, name_key: string::lowercase($name), \
                  kind: 'procore', company_id: $company, environment: $env, cloud_connect: $cc, \
@@ -204,7 +204,7 @@ impl Store {
             ""
         };
         let row: Option<SourceRow> = self
-            .db
+            .db()
             .query(format!(
                 "UPDATE ONLY $id SET name = $name, name_key = string::lowercase($name), \
                  company_id = $company, environment = $env, cloud_connect = $cc, connector = $connector, \
@@ -226,7 +226,7 @@ impl Store {
 
     pub async fn data_source(&self, id: &str) -> Result<Option<SourceRecord>, StoreError> {
         let row: Option<SourceRow> = self
-            .db
+            .db()
             .query(format!("SELECT {SOURCE_FIELDS} FROM ONLY $id"))
             .bind(("id", source_id(id)))
             .await?
@@ -236,7 +236,7 @@ impl Store {
 
     pub async fn list_data_sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
         let rows: Vec<SourceRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT {SOURCE_FIELDS} FROM data_source ORDER BY name_key ASC"
             ))
@@ -247,7 +247,7 @@ impl Store {
 
     /// Removes a data source with its history, call log and pending authorizations.
     pub async fn delete_data_source(&self, id: &str) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query(
                 "BEGIN; \
                  DELETE data_source_change WHERE data_source = $id; \
@@ -268,7 +268,7 @@ impl Store {
         status: Status,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("UPDATE $id SET status = $status, status_reason = $reason")
             .bind(("id", source_id(id)))
             .bind(("status", status.key()))
@@ -293,7 +293,7 @@ impl Store {
                 at: a.at,
             }
         });
-        self.db
+        self.db()
             .query(
                 "UPDATE $id SET authorization = $authorization, status = 'incomplete', status_reason = NONE, \
                  updated_at = time::now(), updated_by = $by",
@@ -316,7 +316,7 @@ impl Store {
         let ids = |list: &[(PrincipalKind, String)]| -> Vec<RecordId> {
             list.iter().map(|(k, id)| principal_id(*k, id)).collect()
         };
-        self.db
+        self.db()
             .query(
                 "UPDATE $id SET admins = $admins, users = $users, updated_at = time::now(), updated_by = $by",
             )
@@ -332,7 +332,7 @@ impl Store {
     /// Users and groups that exist, among `candidates`, with their names.
     pub async fn principals(&self) -> Result<Vec<Principal>, StoreError> {
         let mut response = self
-            .db
+            .db()
             .query("SELECT id, name FROM user WHERE active = true ORDER BY name ASC")
             .query("SELECT id, name FROM user_group ORDER BY name ASC")
             .await?;
@@ -355,7 +355,7 @@ impl Store {
     /// The groups `user` belongs to.
     pub async fn groups_of(&self, user: &str) -> Result<Vec<String>, StoreError> {
         let ids: Vec<RecordId> = self
-            .db
+            .db()
             .query("SELECT VALUE id FROM user_group WHERE members CONTAINS $user")
             .bind(("user", user_id(user)))
             .await?
@@ -369,7 +369,7 @@ impl Store {
         by: Option<&str>,
         summary: &str,
     ) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("CREATE data_source_change CONTENT { data_source: $id, by: $by, summary: $summary }")
             .bind(("id", source_id(id)))
             .bind(("by", by.map(user_id)))
@@ -381,7 +381,7 @@ impl Store {
 
     pub async fn changes(&self, id: &str) -> Result<Vec<Change>, StoreError> {
         let rows: Vec<ChangeRow> = self
-            .db
+            .db()
             .query(
                 "SELECT at, by.name AS by_name, summary FROM data_source_change \
                  WHERE data_source = $id ORDER BY at DESC LIMIT 200",
@@ -400,7 +400,7 @@ impl Store {
     }
 
     pub async fn record_call(&self, id: &str, call: &CallLogEntry) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query(
                 "CREATE procore_call CONTENT { data_source: $id, at: $at, method: $method, path: $path, \
                  status: $status, duration_ms: $duration, rate_remaining: $remaining, error: $error }",
@@ -424,7 +424,7 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<Vec<CallLogEntry>, StoreError> {
         let rows: Vec<CallRow> = self
-            .db
+            .db()
             .query(
                 "SELECT at, method, path, status, duration_ms, rate_remaining, error FROM procore_call \
                  WHERE data_source = $id AND at >= $since ORDER BY at DESC LIMIT 1000",
@@ -449,7 +449,7 @@ impl Store {
 
     /// Forgets calls older than `before`; the log is for the recent past.
     pub async fn prune_calls(&self, before: DateTime<Utc>) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("DELETE procore_call WHERE at < $before")
             .bind(("before", before))
             .await?
@@ -465,7 +465,7 @@ impl Store {
         environment: Environment,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query(
                 "CREATE oauth_state CONTENT { id: $id, data_source: $source, user: $user, \
                  environment: $env, expires_at: $expires }",
@@ -487,7 +487,7 @@ impl Store {
         state_hash: &str,
     ) -> Result<Option<OAuthState>, StoreError> {
         let row: Option<StateRow> = self
-            .db
+            .db()
             .query("DELETE ONLY $id RETURN BEFORE")
             .bind(("id", RecordId::new("oauth_state", state_hash.to_string())))
             .await?
@@ -501,7 +501,7 @@ impl Store {
     }
 
     pub async fn prune_oauth_states(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("DELETE oauth_state WHERE expires_at < $now")
             .bind(("now", now))
             .await?

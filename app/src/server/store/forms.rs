@@ -151,7 +151,7 @@ const SUBMISSION_FIELDS: &str =
 impl Store {
     pub async fn list_forms(&self) -> Result<Vec<Form>, StoreError> {
         let rows: Vec<FormRow> = self
-            .db
+            .db()
             .query("SELECT id, name, definition, updated_at FROM form ORDER BY name ASC")
             .await?
             .take(0)?;
@@ -160,7 +160,7 @@ impl Store {
 
     pub async fn form(&self, id: &str) -> Result<Option<Form>, StoreError> {
         let row: Option<FormRow> = self
-            .db
+            .db()
             .query("SELECT id, name, definition, updated_at FROM ONLY $id")
             .bind(("id", form_id(id)))
             .await?
@@ -170,7 +170,7 @@ impl Store {
 
     pub async fn create_form(&self, draft: &FormDraft, by: &str) -> Result<Form, StoreError> {
         let row: Option<FormRow> = self
-            .db
+            .db()
             .query(
                 "CREATE ONLY form CONTENT { name: $name, definition: $definition, updated_by: $by } \
                  RETURN id, name, definition, updated_at",
@@ -190,7 +190,7 @@ impl Store {
         by: &str,
     ) -> Result<Form, StoreError> {
         let row: Option<FormRow> = self
-            .db
+            .db()
             .query(
                 "UPDATE ONLY $id SET name = $name, definition = $definition, updated_by = $by, \
                  updated_at = time::now() RETURN id, name, definition, updated_at",
@@ -205,7 +205,7 @@ impl Store {
     }
 
     pub async fn delete_form(&self, id: &str) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("BEGIN; DELETE form_submission WHERE form = $id; DELETE $id; COMMIT;")
             .bind(("id", form_id(id)))
             .await?
@@ -231,7 +231,7 @@ impl Store {
             (SubmissionState::Done, Vec::new())
         };
         let id: Option<RecordId> = self
-            .db
+            .db()
             .query(
                 "CREATE ONLY form_submission CONTENT { form: $form, by: $by, answers: $answers, \
                  state: $state, messages: $messages, \
@@ -253,7 +253,7 @@ impl Store {
     /// it (a claim lapses after five minutes, in case that run's server died).
     pub async fn claim_submission(&self, id: &str, from: u32) -> Result<bool, StoreError> {
         let claimed: Option<RecordId> = self
-            .db
+            .db()
             .query(
                 "UPDATE ONLY $id SET claimed_until = time::now() + 5m \
                  WHERE state = 'failed' AND completed = $from \
@@ -279,7 +279,7 @@ impl Store {
         messages: &[String],
     ) -> Result<bool, StoreError> {
         let saved: Option<RecordId> = self
-            .db
+            .db()
             .query(
                 "UPDATE ONLY $id SET answers = $answers, state = $state, completed = $completed, \
                  messages = $messages, claimed_until = NONE, updated_at = time::now() \
@@ -299,7 +299,7 @@ impl Store {
     /// A submission and its submitter's id.
     pub async fn submission(&self, id: &str) -> Result<Option<(Submission, String)>, StoreError> {
         let row: Option<SubmissionRow> = self
-            .db
+            .db()
             .query(format!("SELECT {SUBMISSION_FIELDS} FROM ONLY $id"))
             .bind(("id", RecordId::new("form_submission", id.to_string())))
             .await?
@@ -315,7 +315,7 @@ impl Store {
     ) -> Result<Vec<(Submission, String)>, StoreError> {
         let filter = if by.is_some() { " AND by = $by" } else { "" };
         let rows: Vec<SubmissionRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT {SUBMISSION_FIELDS} FROM form_submission WHERE form = $form{filter} \
                  ORDER BY at DESC LIMIT 500"

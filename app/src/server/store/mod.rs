@@ -11,6 +11,9 @@ mod procore_tokens;
 mod sessions;
 mod throttle;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use surrealdb::Surreal;
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
@@ -92,6 +95,8 @@ impl From<StoreError> for AppError {
 #[derive(Clone)]
 pub struct Store {
     db: Surreal<Any>,
+    /// Round trips to the database so far, to count what a request costs (benchmarks).
+    operations: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -117,7 +122,10 @@ impl Store {
         db.use_ns(&config.namespace)
             .use_db(&config.database)
             .await?;
-        let store = Store { db };
+        let store = Store {
+            db,
+            operations: Arc::default(),
+        };
         store.apply_schema().await?;
         Ok(store)
     }
@@ -134,9 +142,20 @@ impl Store {
         .await
     }
 
+    /// The database, for one round trip: every query goes through here to be counted.
+    fn db(&self) -> &Surreal<Any> {
+        self.operations.fetch_add(1, Ordering::Relaxed);
+        &self.db
+    }
+
+    /// Round trips to the database since start.
+    pub fn operations(&self) -> u64 {
+        self.operations.load(Ordering::Relaxed)
+    }
+
     async fn apply_schema(&self) -> Result<(), StoreError> {
         for (name, text) in SCHEMA {
-            self.db
+            self.db()
                 .query(*text)
                 .await
                 .and_then(|r| r.check())

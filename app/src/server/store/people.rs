@@ -108,7 +108,7 @@ fn group_name_taken(err: surrealdb::Error) -> StoreError {
 impl Store {
     pub async fn count_users(&self) -> Result<u64, StoreError> {
         let count: Option<i64> = self
-            .db
+            .db()
             .query("SELECT count() AS n FROM user GROUP ALL")
             .await?
             .take((0, "n"))?;
@@ -123,7 +123,7 @@ impl Store {
         must_change_password: bool,
     ) -> Result<User, StoreError> {
         let row: Option<UserRow> = self
-            .db
+            .db()
             .query(format!(
                 "CREATE ONLY user CONTENT {{ email: $email, name: $name, roles: $roles, \
                  password_hash: $hash, active: true, must_change_password: $must }} RETURN {USER_FIELDS}"
@@ -141,7 +141,7 @@ impl Store {
 
     pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = self
-            .db
+            .db()
             .query(format!("SELECT {USER_FIELDS} FROM ONLY $id"))
             .bind(("id", user_id(id)))
             .await?
@@ -151,7 +151,7 @@ impl Store {
 
     pub async fn credentials(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
         let row: Option<CredentialRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT {USER_FIELDS}, password_hash FROM ONLY user WHERE email = $email LIMIT 1"
             ))
@@ -166,7 +166,7 @@ impl Store {
 
     pub async fn password_hash(&self, id: &str) -> Result<Option<String>, StoreError> {
         let hash: Option<String> = self
-            .db
+            .db()
             .query("SELECT VALUE password_hash FROM ONLY $id")
             .bind(("id", user_id(id)))
             .await?
@@ -176,7 +176,7 @@ impl Store {
 
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT {USER_FIELDS} FROM user ORDER BY name ASC, email ASC"
             ))
@@ -188,7 +188,7 @@ impl Store {
     /// Active users holding the administrator role, other than `except`.
     pub async fn count_other_active_admins(&self, except: &str) -> Result<u64, StoreError> {
         let count: Option<i64> = self
-            .db
+            .db()
             .query(
                 "SELECT count() AS n FROM user WHERE active = true \
                  AND roles CONTAINS 'administrator' AND id != $id GROUP ALL",
@@ -236,7 +236,7 @@ impl Store {
     async fn merge_user(&self, id: &str, mut changes: Object) -> Result<User, StoreError> {
         changes.insert("updated_at".to_string(), Utc::now().into_value());
         let row: Option<UserRow> = self
-            .db
+            .db()
             .query(format!(
                 "UPDATE ONLY $id MERGE $changes RETURN {USER_FIELDS}"
             ))
@@ -250,7 +250,7 @@ impl Store {
 
     pub async fn list_groups(&self) -> Result<Vec<Group>, StoreError> {
         let rows: Vec<GroupRow> = self
-            .db
+            .db()
             .query("SELECT id, name, description, members, updated_at FROM user_group ORDER BY name_key ASC")
             .await?
             .take(0)?;
@@ -260,7 +260,7 @@ impl Store {
     /// Keeps only members that exist, so a stale id from a browser cannot dangle.
     pub async fn create_group(&self, draft: &GroupDraft) -> Result<Group, StoreError> {
         let row: Option<GroupRow> = self
-            .db
+            .db()
             .query(
                 "CREATE ONLY user_group CONTENT { name: $name, name_key: string::lowercase($name), \
                  description: $description, members: array::filter($members, |$m| record::exists($m)) } \
@@ -277,7 +277,7 @@ impl Store {
 
     pub async fn update_group(&self, id: &str, draft: &GroupDraft) -> Result<Group, StoreError> {
         let row: Option<GroupRow> = self
-            .db
+            .db()
             .query(
                 "UPDATE ONLY $id MERGE { name: $name, name_key: string::lowercase($name), \
                  description: $description, members: array::filter($members, |$m| record::exists($m)), \
@@ -295,7 +295,7 @@ impl Store {
 
     pub async fn delete_group(&self, id: &str) -> Result<(), StoreError> {
         let deleted: Option<GroupRow> = self
-            .db
+            .db()
             .query("DELETE ONLY $id RETURN BEFORE")
             .bind(("id", group_id(id)))
             .await?

@@ -75,7 +75,7 @@ impl SurrealTokenStore {
     ) -> StoreResult<Option<Vec<i64>>> {
         for attempt in 0..ATTEMPTS {
             let outcome = async {
-                bind(self.store.db.query(statement))
+                bind(self.store.db().query(statement))
                     .await?
                     .take::<Vec<i64>>(0)
             }
@@ -146,7 +146,7 @@ impl TokenStore for SurrealTokenStore {
         Box::pin(async move {
             let row: Option<TokenRow> = self
                 .store
-                .db
+                .db()
                 .query("SELECT sealed, version FROM ONLY $id")
                 .bind(("id", token_id(key)))
                 .await
@@ -309,7 +309,7 @@ mod tests {
     async fn raw(tokens: &SurrealTokenStore, key: &str) -> Option<RawRow> {
         tokens
             .store
-            .db
+            .db()
             .query("SELECT sealed, version, lease_holder, lease_until FROM ONLY $id")
             .bind(("id", token_id(key)))
             .await
@@ -494,7 +494,7 @@ mod tests {
         first.save("other", &pair("b")).await.unwrap();
         first
             .store
-            .db
+            .db()
             .query("UPDATE $to SET sealed = $from.sealed")
             .bind(("to", token_id("other")))
             .bind(("from", token_id("ds")))

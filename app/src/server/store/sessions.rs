@@ -32,7 +32,7 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("CREATE web_session CONTENT { id: $id, user: $user, created_at: $now, expires_at: $expires }")
             .bind(("id", session_id(token_hash)))
             .bind(("user", RecordId::new("user", user_id.to_string())))
@@ -45,7 +45,7 @@ impl Store {
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row: Option<SessionRow> = self
-            .db
+            .db()
             .query(format!(
                 "SELECT expires_at, user.{{ {USER_FIELDS} }} AS user FROM ONLY $id"
             ))
@@ -67,7 +67,7 @@ impl Store {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("UPDATE $id SET expires_at = $expires")
             .bind(("id", session_id(token_hash)))
             .bind(("expires", expires_at))
@@ -77,7 +77,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("DELETE $id")
             .bind(("id", session_id(token_hash)))
             .await?
@@ -87,7 +87,7 @@ impl Store {
 
     /// Signs a person out everywhere (deactivation, password change or reset).
     pub async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("DELETE web_session WHERE user = $user")
             .bind(("user", RecordId::new("user", user_id.to_string())))
             .await?
@@ -96,7 +96,7 @@ impl Store {
     }
 
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("DELETE web_session WHERE expires_at <= $now")
             .bind(("now", now))
             .await?

@@ -20,7 +20,7 @@ pub struct Throttle {
 impl Store {
     pub async fn throttle(&self, email: &str) -> Result<Option<Throttle>, StoreError> {
         let row: Option<Throttle> = self
-            .db
+            .db()
             .query("SELECT failures, last_failure_at, locked_until FROM ONLY $id")
             .bind(("id", throttle_id(email)))
             .await?
@@ -29,7 +29,7 @@ impl Store {
     }
 
     pub async fn save_throttle(&self, email: &str, throttle: Throttle) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("UPSERT $id CONTENT $throttle")
             .bind(("id", throttle_id(email)))
             .bind(("throttle", throttle))
@@ -39,7 +39,7 @@ impl Store {
     }
 
     pub async fn clear_throttle(&self, email: &str) -> Result<(), StoreError> {
-        self.db
+        self.db()
             .query("DELETE $id")
             .bind(("id", throttle_id(email)))
             .await?
