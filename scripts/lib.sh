@@ -48,6 +48,20 @@ ensure_wasm_bindgen() {
   fi
 }
 
+# Release builds run wasm-opt, which cargo-leptos would otherwise download from GitHub.
+# The npm package binaryen ships one (Debian's binaryen is too old for current Rust wasm);
+# cargo-leptos uses whichever wasm-opt is on PATH.
+WASM_OPT_DIR="$HOME/.cache/trestle-tools/binaryen"
+ensure_wasm_opt() {
+  if ! wasm-opt --version >/dev/null 2>&1; then
+    if ! "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
+      step "Installing wasm-opt (npm binaryen@132) into $WASM_OPT_DIR"
+      npm install --prefix "$WASM_OPT_DIR" --no-audit --no-fund binaryen@132
+    fi
+    export PATH="$WASM_OPT_DIR/node_modules/.bin:$PATH"
+  fi
+}
+
 ensure_chromium() {
   if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then
     step "Installing Chromium"
