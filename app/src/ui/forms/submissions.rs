@@ -100,20 +100,20 @@ pub(super) fn Outcome(
 #[component]
 pub fn SubmissionsPage() -> impl IntoView {
     let params = use_params_map();
-    let data = Resource::new(
-        move || params.with(|p| p.get("id").unwrap_or_default()),
-        |id| async move {
-            let form = get_form(id.clone()).await?;
-            let submissions = form_submissions(id).await?;
-            Ok::<_, crate::error::AppError>((form, submissions))
-        },
-    );
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    // One resource per server function: a server function called after another one's
+    // `.await` inside a single resource ran, now and then, without the request's context
+    // on the server (a hydration error on this page in CI).
+    let form = Resource::new(id, get_form);
+    let submissions = Resource::new(id, form_submissions);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the submissions…"</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok((form, submissions)) => view! { <SubmissionList form submissions /> }.into_any(),
-                    Err(error) => view! { <Title text="Submissions" /><LoadError error /> }.into_any(),
+                match (form.await, submissions.await) {
+                    (Ok(form), Ok(submissions)) => view! { <SubmissionList form submissions /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => {
+                        view! { <Title text="Submissions" /><LoadError error /> }.into_any()
+                    }
                 }
             })}
         </Suspense>
