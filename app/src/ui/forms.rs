@@ -1291,88 +1291,131 @@ fn Conditions(
     earlier_lists: StoredValue<Vec<(String, String)>>,
 ) -> impl IntoView {
     let count = Memo::new(move |_| binding.with(|b| b.conditions.len()));
+    view! {
+        <fieldset class="field conditions">
+            <legend>"Conditions"</legend>
+            {move || (count.get() == 0).then(|| view! { <p class="hint">"No conditions: every record is an option."</p> })}
+            {condition_rows(
+                binding,
+                |b| &b.conditions,
+                |b| &mut b.conditions,
+                object,
+                earlier_lists,
+                ConditionNames { id: "fd-condition", label: "Condition", test_id: "condition" },
+            )}
+        </fieldset>
+    }
+}
+
+/// How one list of conditions names its controls, so specs and labels tell lists apart.
+#[derive(Clone, Copy)]
+struct ConditionNames {
+    id: &'static str,
+    label: &'static str,
+    test_id: &'static str,
+}
+
+/// The rows of a list of conditions (Procore field, operator, constant or form field)
+/// kept in `owner`, with an add button: the same for a list field's conditions and a data
+/// rule's Find conditions. Every field is offered: Procore filters those it can, and
+/// Trestle checks the others after reading the list.
+fn condition_rows<T: Send + Sync + 'static>(
+    owner: RwSignal<T>,
+    list: fn(&T) -> &Vec<Condition>,
+    list_mut: fn(&mut T) -> &mut Vec<Condition>,
+    object: Memo<Option<ObjectInfo>>,
+    operands: StoredValue<Vec<(String, String)>>,
+    names: ConditionNames,
+) -> impl IntoView {
+    let count = Memo::new(move |_| owner.with(|o| list(o).len()));
+    let get = move |i: usize| owner.with(|o| list(o).get(i).cloned());
+    let edit = move |i: usize, change: &dyn Fn(&mut Condition)| {
+        owner.update(|o| {
+            if let Some(c) = list_mut(o).get_mut(i) {
+                change(c)
+            }
+        })
+    };
     let add = move |_| {
-        binding.update(|b| {
-            b.conditions.push(Condition {
+        owner.update(|o| {
+            list_mut(o).push(Condition {
                 field: String::new(),
                 op: Operator::Eq,
                 value: Operand::Constant(String::new()),
             })
         })
     };
+    let ConditionNames { id, label, test_id } = names;
     view! {
-        <fieldset class="field conditions">
-            <legend>"Conditions"</legend>
-            {move || (count.get() == 0).then(|| view! { <p class="hint">"No conditions: every record is an option."</p> })}
-            <ol class="condition-list">
-                {move || {
-                    (0..count.get())
-                        .map(|i| {
-                            let n = i + 1;
-                            let select_id = format!("fd-condition-{n}-field");
-                            let current = move || binding.with(|b| b.conditions.get(i).map(|c| c.field.clone()).unwrap_or_default());
-                            let operand_id = format!("fd-condition-{n}");
-                            let op_id = format!("fd-condition-{n}-op");
-                            view! {
-                                <li class="condition" data-testid="condition">
-                                    <label for=select_id.clone() class="visually-hidden">{format!("Condition {n} Procore field")}</label>
-                                    <select
-                                        id=select_id
-                                        on:change=move |ev| {
-                                            let v = event_target_value(&ev);
-                                            binding.update(|b| if let Some(c) = b.conditions.get_mut(i) { c.field = v });
+        <ol class="condition-list">
+            {move || {
+                (0..count.get())
+                    .map(|i| {
+                        let n = i + 1;
+                        let select_id = format!("{id}-{n}-field");
+                        let current = move || get(i).map(|c| c.field).unwrap_or_default();
+                        view! {
+                            <li class="condition" data-testid=test_id>
+                                <label for=select_id.clone() class="visually-hidden">{format!("{label} {n} Procore field")}</label>
+                                <select
+                                    id=select_id
+                                    on:change=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        edit(i, &|c| c.field = v.clone());
+                                    }
+                                >
+                                    <option value="" prop:selected=move || current().is_empty()>"Choose a field"</option>
+                                    {move || {
+                                        object
+                                            .get()
+                                            .map(|o| o.fields)
+                                            .unwrap_or_default()
+                                            .into_iter()
+                                            .map(|f| {
+                                                let name = f.name.clone();
+                                                let how = if f.filterable { "" } else { ", checked by Trestle" };
+                                                view! {
+                                                    <option value=f.name.clone() prop:selected=move || current() == name>
+                                                        {format!("{} ({}{how})", f.label, f.kind)}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()
+                                    }}
+                                </select>
+                                {operator_select(
+                                    format!("{id}-{n}-op"),
+                                    format!("{label} {n} operator"),
+                                    Signal::derive(move || get(i).map(|c| c.op)),
+                                    move |op| edit(i, &|c| c.op = op),
+                                )}
+                                <OperandInput
+                                    id=format!("{id}-{n}")
+                                    label=format!("{label} {n}")
+                                    value=Signal::derive(move || get(i).map(|c| c.value))
+                                    on_change=move |o: Operand| edit(i, &|c| c.value = o.clone())
+                                    earlier_lists=operands
+                                />
+                                <button
+                                    type="button"
+                                    class="button subtle small"
+                                    aria-label=format!("Remove {} {n}", label.to_lowercase())
+                                    on:click=move |_| owner.update(|o| {
+                                        let conditions = list_mut(o);
+                                        if i < conditions.len() {
+                                            conditions.remove(i);
                                         }
-                                    >
-                                        <option value="" prop:selected=move || current().is_empty()>"Choose a field"</option>
-                                        {move || {
-                                            object
-                                                .get()
-                                                .map(|o| o.fields)
-                                                .unwrap_or_default()
-                                                .into_iter()
-                                                // Every field: Procore filters those it can, and
-                                                // Trestle checks the others after reading the list.
-                                                .map(|f| {
-                                                    let name = f.name.clone();
-                                                    let how = if f.filterable { "" } else { ", checked by Trestle" };
-                                                    view! {
-                                                        <option value=f.name.clone() prop:selected=move || current() == name>
-                                                            {format!("{} ({}{how})", f.label, f.kind)}
-                                                        </option>
-                                                    }
-                                                })
-                                                .collect_view()
-                                        }}
-                                    </select>
-                                    {operator_select(
-                                        op_id,
-                                        format!("Condition {n} operator"),
-                                        Signal::derive(move || binding.with(|b| b.conditions.get(i).map(|c| c.op))),
-                                        move |op| binding.update(|b| if let Some(c) = b.conditions.get_mut(i) { c.op = op }),
-                                    )}
-                                    <OperandInput
-                                        id=operand_id
-                                        label=format!("Condition {n}")
-                                        value=Signal::derive(move || binding.with(|b| b.conditions.get(i).map(|c| c.value.clone())))
-                                        on_change=move |o: Operand| binding.update(|b| if let Some(c) = b.conditions.get_mut(i) { c.value = o })
-                                        earlier_lists
-                                    />
-                                    <button
-                                        type="button"
-                                        class="button subtle small"
-                                        aria-label=format!("Remove condition {n}")
-                                        on:click=move |_| binding.update(|b| if i < b.conditions.len() { b.conditions.remove(i); })
-                                    >
-                                        "×"
-                                    </button>
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
-            </ol>
-            <button type="button" class="button small add-condition" on:click=add>"+ Add condition"</button>
-        </fieldset>
+                                    })
+                                >
+                                    "×"
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ol>
+        <button type="button" class="button small add-condition" on:click=add>"+ Add condition"</button>
     }
 }
 

@@ -4,10 +4,8 @@
 
 use leptos::prelude::*;
 
-use super::{Catalog, OperandInput, operator_select};
-use crate::form::{
-    Condition, DataRule, FormField, OnError, Operand, Operator, RuleAction, RuleInput, RuleOutput,
-};
+use super::{Catalog, ConditionNames, OperandInput, condition_rows};
+use crate::form::{DataRule, FormField, OnError, Operand, RuleAction, RuleInput, RuleOutput};
 use crate::record::ObjectInfo;
 use crate::ui::widgets::{Confirm, Modal};
 
@@ -442,54 +440,18 @@ fn FindConditions(
     object: Memo<Option<ObjectInfo>>,
     form_fields: StoredValue<Vec<(String, String)>>,
 ) -> impl IntoView {
-    let count = Memo::new(move |_| rule.with(|r| r.conditions.len()));
-    let add = move |_| {
-        rule.update(|r| {
-            r.conditions.push(Condition {
-                field: String::new(),
-                op: Operator::Eq,
-                value: Operand::Constant(String::new()),
-            })
-        })
-    };
     view! {
         <fieldset class="field conditions">
             <legend>"Find where"</legend>
             <p class="hint">"The first record found gives the results; none found leaves them empty."</p>
-            <ol class="condition-list">
-                {move || (0..count.get()).map(|i| {
-                    let n = i + 1;
-                    let op_id = format!("rd-condition-{n}-op");
-                    view! {
-                        <li class="condition" data-testid="rule-condition">
-                            {field_select(
-                                format!("rd-condition-{n}-field"),
-                                format!("Find condition {n} Procore field"),
-                                object,
-                                false,
-                                Signal::derive(move || rule.with(|r| r.conditions.get(i).map(|c| c.field.clone()).unwrap_or_default())),
-                                move |v| rule.update(|r| if let Some(c) = r.conditions.get_mut(i) { c.field = v }),
-                            )}
-                            {operator_select(
-                                op_id,
-                                format!("Find condition {n} operator"),
-                                Signal::derive(move || rule.with(|r| r.conditions.get(i).map(|c| c.op))),
-                                move |op| rule.update(|r| if let Some(c) = r.conditions.get_mut(i) { c.op = op }),
-                            )}
-                            <OperandInput
-                                id=format!("rd-condition-{n}")
-                                label=format!("Find condition {n}")
-                                value=Signal::derive(move || rule.with(|r| r.conditions.get(i).map(|c| c.value.clone())))
-                                on_change=move |o: Operand| rule.update(|r| if let Some(c) = r.conditions.get_mut(i) { c.value = o })
-                                earlier_lists=form_fields
-                            />
-                            <button type="button" class="button subtle small" aria-label=format!("Remove find condition {n}")
-                                on:click=move |_| rule.update(|r| if i < r.conditions.len() { r.conditions.remove(i); })>"×"</button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ol>
-            <button type="button" class="button small" on:click=add>"+ Add condition"</button>
+            {condition_rows(
+                rule,
+                |r| &r.conditions,
+                |r| &mut r.conditions,
+                object,
+                form_fields,
+                ConditionNames { id: "rd-condition", label: "Find condition", test_id: "rule-condition" },
+            )}
         </fieldset>
     }
 }
