@@ -26,8 +26,11 @@ use procore_sim::testing::{TEST_REDIRECT, TestSim};
 use procore_sim::{SimConfig, faults::Faults};
 use serde_json::{Value, json};
 
-const ADMIN_EMAIL: &str = "bench@example.com";
-const ADMIN_PASSWORD: &str = "bench password 1";
+// The tests' way of pointing Trestle at the simulator and authorizing a data source.
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Server, authorized, procore_env};
+
 const RFIS: usize = 10_000;
 const LATENCY_MS: u64 = 20;
 const RFI_ENDPOINT: &str = "GET /developer-sandbox/rest/v1.0/projects/{project_id}/rfis";
@@ -293,8 +296,8 @@ fn ms(d: Duration) -> f64 {
 // Cases 2-4: the release server in a process of its own
 
 struct ReleaseServer {
+    addr: std::net::SocketAddr,
     child: Child,
-    base: String,
     http: reqwest::Client,
 }
 
@@ -313,33 +316,21 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Trestle configured for the simulator, as `procore_env` variables.
-fn procore_env(sim: &TestSim) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("TRESTLE_PUBLIC_URL".into(), "http://127.0.0.1:9".into()),
-        ("TRESTLE_PROCORE__SIMULATOR".into(), "false".into()),
-        (
-            "TRESTLE_PROCORE__SANDBOX_CLIENT__CLIENT_ID".into(),
-            "trestle-sandbox".into(),
-        ),
-        (
-            "TRESTLE_PROCORE__SANDBOX_CLIENT__CLIENT_SECRET".into(),
-            "sandbox-secret".into(),
-        ),
-        ("TRESTLE_ADMIN__EMAIL".into(), ADMIN_EMAIL.into()),
-        ("TRESTLE_ADMIN__PASSWORD".into(), ADMIN_PASSWORD.into()),
-        ("TRESTLE_DATABASE__URL".into(), "mem://".into()),
-        (
-            "TRESTLE_SECRET__KEY".into(),
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
-        ),
-    ];
-    for host in ["LOGIN_HOST", "API_HOST"] {
-        env.push((
-            format!("TRESTLE_PROCORE__DEVELOPER_SANDBOX__{host}"),
-            sim.url("developer-sandbox", ""),
-        ));
-    }
+/// Trestle on the simulator with an in-memory database and a known administrator.
+fn bench_env(sim: &TestSim) -> Vec<(String, String)> {
+    let mut env = procore_env(sim);
+    env.extend(
+        [
+            ("TRESTLE_ADMIN__EMAIL", ADMIN_EMAIL),
+            ("TRESTLE_ADMIN__PASSWORD", ADMIN_PASSWORD),
+            ("TRESTLE_DATABASE__URL", "mem://"),
+            (
+                "TRESTLE_SECRET__KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     env
 }
 
@@ -357,7 +348,7 @@ impl ReleaseServer {
         let port = free_port();
         let child = Command::new(&bin)
             .current_dir(repo())
-            .envs(procore_env(sim))
+            .envs(bench_env(sim))
             .env("TRESTLE_LISTEN", format!("127.0.0.1:{port}"))
             .env("LEPTOS_SITE_ROOT", repo().join("target").join("site"))
             .env("RUST_LOG", "warn")
@@ -367,7 +358,7 @@ impl ReleaseServer {
             .map_err(|e| format!("{}: {e}", bin.display()))?;
         let server = ReleaseServer {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            addr: ([127, 0, 0, 1], port).into(),
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
@@ -396,7 +387,7 @@ impl ReleaseServer {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("http://{}{path}", self.addr)
     }
 
     fn pid(&self) -> u32 {
@@ -415,42 +406,6 @@ async fn call(http: &reqwest::Client, base: &str, name: &str, body: Value) -> Va
     let text = response.text().await.unwrap_or_default();
     assert!(status.is_success(), "{name}: {status} {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-/// A data source on the simulator's sandbox company, authorized through the real
-/// redirect round trip.
-async fn authorized_source(
-    sim: &TestSim,
-    http: &reqwest::Client,
-    base: &str,
-    name: &str,
-) -> String {
-    let saved = call(
-        http,
-        base,
-        "save_data_source",
-        json!({ "id": null, "draft": { "name": name, "company_id": SANDBOX_COMPANY_ID.to_string(),
-            "environment": "developer_sandbox", "cloud_connect": false, "connector": null } }),
-    )
-    .await;
-    let id = saved["data_source"]["id"].as_str().unwrap().to_string();
-    let started = http
-        .get(format!("{base}/data-sources/{id}/authorize"))
-        .send()
-        .await
-        .unwrap();
-    let authorize = url::Url::parse(started.headers()["location"].to_str().unwrap()).unwrap();
-    let back = sim.consent_at(&authorize, true).await;
-    let done = http
-        .get(format!(
-            "{base}/oauth/callback?{}",
-            back.query().unwrap_or_default()
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(done.status().is_success(), "callback: {}", done.status());
-    id
 }
 
 fn rss_kib(pid: u32) -> (u64, u64) {
@@ -542,8 +497,8 @@ async fn load(
 }
 
 async fn served(sim: &TestSim, server: &ReleaseServer, settings: &Settings) -> Vec<Row> {
-    let (http, base) = (&server.http, server.base.as_str());
-    let source = authorized_source(sim, http, base, "Bench").await;
+    let (http, base) = (&server.http, &server.url(""));
+    let source = authorized(&Server { addr: server.addr }, sim, http).await;
     let binding = json!({ "data_source": source, "object": "rfis", "display_field": "subject",
         "value_field": "id", "sort_by": "number", "direction": "asc",
         "project": { "kind": "constant", "value": SCALE_PROJECT_ID.to_string() }, "conditions": [] });
@@ -725,7 +680,7 @@ fn bundle() -> Vec<Row> {
 async fn store_operations(sim: &TestSim) -> Vec<Row> {
     let config = app::server::config::Config::from_sources(
         None,
-        procore_env(sim)
+        bench_env(sim)
             .into_iter()
             .chain([("TRESTLE_LISTEN".to_string(), "127.0.0.1:0".to_string())]),
     )
@@ -735,19 +690,14 @@ async fn store_operations(sim: &TestSim) -> Vec<Row> {
         .build();
     let (router, state) = server::build(config, options).await.expect("server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let local = Server {
+        addr: listener.local_addr().unwrap(),
+    };
+    let base = local.url("");
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    http.post(format!("{base}/api/sign_in"))
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let source = authorized_source(sim, &http, &base, "Store bench").await;
+    let http = local.client();
+    local.sign_in(&http, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let source = authorized(&local, sim, &http).await;
     let binding = json!({ "data_source": source, "object": "projects", "display_field": "name",
         "value_field": "id", "sort_by": "name", "direction": "asc", "project": null, "conditions": [] });
     let field = json!({ "id": "p", "label": "Project", "kind": "list", "required": true,

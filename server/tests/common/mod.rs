@@ -166,8 +166,9 @@ pub async fn trestle(sim: &procore_sim::testing::TestSim) -> Server {
     trestle_with(sim, &[]).await
 }
 
-/// [`trestle`] with more configuration.
-pub async fn trestle_with(sim: &procore_sim::testing::TestSim, extra: &[(&str, &str)]) -> Server {
+/// The configuration that points Trestle at `sim` (all three environments, both app
+/// pairs, and the public URL the simulator redirects to), as `TRESTLE_*` variables.
+pub fn procore_env(sim: &procore_sim::testing::TestSim) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
         ("TRESTLE_PUBLIC_URL".into(), "http://127.0.0.1:9".into()),
         ("TRESTLE_PROCORE__SIMULATOR".into(), "false".into()),
@@ -200,6 +201,12 @@ pub async fn trestle_with(sim: &procore_sim::testing::TestSim, extra: &[(&str, &
             ));
         }
     }
+    env
+}
+
+/// [`trestle`] with more configuration.
+pub async fn trestle_with(sim: &procore_sim::testing::TestSim, extra: &[(&str, &str)]) -> Server {
+    let env = procore_env(sim);
     let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     env.extend_from_slice(extra);
     Server::start_with(&env).await
