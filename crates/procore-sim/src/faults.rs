@@ -130,10 +130,16 @@ pub(crate) async fn inject(
 pub(crate) fn admin_routes() -> Router<Arc<Simulator>> {
     Router::new()
         .route("/_sim/counters", get(counters))
+        .route("/_sim/issued-tokens", get(issued_tokens))
         .route("/_sim/faults", get(get_faults).put(put_faults))
         .route("/_sim/token-ttl", put(put_token_ttl))
         .route("/_sim/revoke-all", post(revoke_all))
         .route("/_sim/companies/{id}/app", put(put_app_installed))
+}
+
+/// Every token issued so far, for tests that check none shows up where it must not.
+async fn issued_tokens(State(sim): State<Arc<Simulator>>) -> Json<Vec<String>> {
+    Json(sim.issued_tokens())
 }
 
 async fn counters(State(sim): State<Arc<Simulator>>) -> Json<serde_json::Value> {

@@ -150,6 +150,15 @@ impl Simulator {
         }
     }
 
+    /// Every access and refresh token issued in any environment, for tests that check
+    /// none of them leaks.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.tokens
+            .iter()
+            .flat_map(|table| table.lock().expect("token lock").issued().to_vec())
+            .collect()
+    }
+
     /// Kills every token in every environment.
     pub fn revoke_all_tokens(&self) {
         for table in &self.tokens {

@@ -1,12 +1,24 @@
 //! The simulator on a loopback port and the browser's part of an OAuth authorization,
 //! for the tests of every crate that talks to it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use reqwest::redirect::Policy;
 use url::Url;
 
 use crate::{SimConfig, Simulator, router};
+
+/// Every simulator [`TestSim::start`] started in this process.
+static STARTED: Mutex<Vec<Arc<Simulator>>> = Mutex::new(Vec::new());
+
+/// Whether any simulator started for a test in this process issued `token` (access or
+/// refresh): for checks that no token shows up where it must not.
+pub fn issued_by_any(token: &str) -> bool {
+    let started = STARTED.lock().expect("started simulators");
+    started
+        .iter()
+        .any(|sim| sim.issued_tokens().iter().any(|t| t == token))
+}
 
 /// Registered for every test simulator; nothing listens there, the redirect is only read.
 pub const TEST_REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
@@ -37,6 +49,10 @@ impl TestSim {
     pub async fn start(mut config: SimConfig) -> TestSim {
         config.redirect_uris.push(TEST_REDIRECT.into());
         let sim = Simulator::new(config);
+        STARTED
+            .lock()
+            .expect("started simulators")
+            .push(sim.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free loopback port");

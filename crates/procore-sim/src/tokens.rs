@@ -75,6 +75,8 @@ pub struct Tokens {
     codes: HashMap<String, Code>,
     access: HashMap<String, AccessToken>,
     refresh: HashMap<String, RefreshToken>,
+    /// Every token handed out, dead or alive: what must never show up elsewhere.
+    issued: Vec<String>,
 }
 
 impl Tokens {
@@ -170,6 +172,8 @@ impl Tokens {
                 refresh_token: refresh_token.clone(),
             },
         );
+        self.issued.push(access_token.clone());
+        self.issued.extend(refresh_token.clone());
         TokenResponse {
             access_token,
             token_type: "bearer",
@@ -177,6 +181,11 @@ impl Tokens {
             refresh_token,
             created_at: now,
         }
+    }
+
+    /// Every access and refresh token issued so far.
+    pub fn issued(&self) -> &[String] {
+        &self.issued
     }
 
     /// A live access token, or `None` (unknown, revoked or expired).

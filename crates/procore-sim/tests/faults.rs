@@ -95,21 +95,22 @@ async fn counters_and_admin_switches() {
     for _ in 0..3 {
         companies(&sim, &token).await;
     }
-    let counters: Value = sim
-        .http
-        .get(format!("{}/_sim/counters", sim.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read = |path: &str| {
+        let request = sim.http.get(format!("{}{path}", sim.base));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let counters = read("/_sim/counters").await;
     assert_eq!(
         counters["requests"]["GET /developer-sandbox/rest/v1.0/companies"],
         3
     );
     assert_eq!(counters["totals"]["requests"], 3);
     assert_eq!(counters["totals"]["tokens_issued"], 1);
+    let issued = read("/_sim/issued-tokens").await;
+    assert!(
+        issued.as_array().unwrap().contains(&json!(token)),
+        "{issued}"
+    );
 
     let admin = |path: &str, body: Value| {
         sim.http

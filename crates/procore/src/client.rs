@@ -35,6 +35,12 @@ pub struct ClientConfig {
     pub backoff: Duration,
     /// Refresh this long before the access token runs out.
     pub refresh_margin: Duration,
+    /// The longest one [`Client::send`] may take, attempts, backoff and waits for
+    /// `Retry-After` or the rate budget included (a token refresh, which must not be cut
+    /// off midway, is not). An attempt still under way then is given up as timed out, and
+    /// a retry that would have to wait past it is not made: the error is returned at
+    /// once, with Procore's `Retry-After` when it gave one, so nobody waits out an outage.
+    pub deadline: Duration,
 }
 
 impl ClientConfig {
@@ -53,6 +59,7 @@ impl ClientConfig {
             max_retries: 3,
             backoff: Duration::from_millis(500),
             refresh_margin: Duration::from_secs(300),
+            deadline: Duration::from_secs(120),
         }
     }
 }
@@ -73,6 +80,9 @@ pub struct CallRecord {
 /// Receives every call a client makes, e.g. to keep a per-data-source log.
 pub trait CallLog: Send + Sync + 'static {
     fn record(&self, call: CallRecord);
+
+    /// Procore refused the refresh token: only a new authorization helps.
+    fn authorization_expired(&self) {}
 }
 
 /// A REST request: a path under the API host (e.g. `/rest/v1.0/me`), its query and body.
@@ -159,7 +169,15 @@ pub(crate) struct Inner {
     /// Names this client when it holds the store's refresh lease.
     holder: String,
     call_log: Option<Arc<dyn CallLog>>,
+    /// The refresh token Procore last refused: it is not offered again, so calls after a
+    /// revocation fail at once instead of each asking the token endpoint.
+    refused: RwLock<Option<Secret>>,
+    /// Until when a 429 or 503's `Retry-After` holds requests back, and which it was.
+    held: RwLock<Option<(Instant, StatusCode)>>,
 }
+
+/// The longest URI the `http` crate builds a request with.
+const LONGEST_URI: usize = u16::MAX as usize - 1;
 
 /// How long a refresh may hold the lease: longer than the token call's own timeout.
 const LEASE: Duration = Duration::from_secs(90);
@@ -183,6 +201,8 @@ impl Client {
                 current: RwLock::new(None),
                 holder,
                 call_log: None,
+                refused: RwLock::new(None),
+                held: RwLock::new(None),
             }),
         })
     }
@@ -247,9 +267,32 @@ impl Client {
         self.inner.governor.budget()
     }
 
-    /// Sends a REST request: fresh token, rate budget, retries; errors typed.
+    /// Sends a REST request: fresh token, rate budget, retries; errors typed. Takes at
+    /// most [`ClientConfig::deadline`] (plus a token refresh, if one is due).
     pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, Error> {
         let inner = &self.inner;
+        // Longer than HTTP can carry (a search or filter values of many kilobytes): the
+        // caller's input, so neither retried nor reported as Procore being unreachable.
+        let mut url = endpoint(&inner.config.hosts.api, &request.path);
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        if url.as_str().len() > LONGEST_URI {
+            return Err(Error::BadRequest {
+                message: "the request is too long to send; shorten the search or filter values"
+                    .into(),
+            });
+        }
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(inner.config.deadline)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
+        // Whether a retry after `wait` still starts before the deadline.
+        let in_time = |wait: Duration| {
+            Instant::now()
+                .checked_add(wait)
+                .is_some_and(|at| at < deadline)
+        };
         let mut attempt = 0;
         let mut refreshed = false;
         // Set after a 401: the token the refresh settled on, used as it is, since the
@@ -260,12 +303,28 @@ impl Client {
                 Some(access) => access,
                 None => self.access_token().await?,
             };
+            // Held back past the deadline: say when to come back instead of waiting.
+            if let Some(error) = self.held_past(deadline) {
+                return Err(error);
+            }
             let response = {
-                let _permit = inner.governor.admit().await;
-                self.send_once(request, &access).await
+                let Ok(_permit) = tokio::time::timeout_at(deadline, inner.governor.admit()).await
+                else {
+                    return Err(self
+                        .held_past(deadline)
+                        .unwrap_or_else(|| Error::RateLimited {
+                            retry_after: self.rate_budget().map(|b| {
+                                Duration::from_secs(
+                                    b.reset.saturating_sub(unix_now()).clamp(1, 3600) as u64,
+                                )
+                            }),
+                        }));
+                };
+                self.send_once(request, &url, &access, deadline).await
             };
             let retry = |attempt: u32| attempt < inner.config.max_retries;
             let idempotent = request.method != Method::POST;
+            let pause = backoff(inner.config.backoff, attempt);
             match response {
                 Ok(response) if response.status.is_success() => return Ok(response),
                 Ok(response) if response.status == StatusCode::UNAUTHORIZED && !refreshed => {
@@ -273,29 +332,72 @@ impl Client {
                     refreshed = true;
                     after_refresh = Some(self.refresh(Some(&access)).await?);
                 }
-                Ok(response) if matches!(response.status.as_u16(), 429 | 503) && retry(attempt) => {
+                Ok(response) if matches!(response.status.as_u16(), 429 | 503) => {
                     // Refused before any work was done, so even a POST may go again.
-                    let wait = retry_after(&response.headers)
-                        .unwrap_or_else(|| backoff(inner.config.backoff, attempt));
-                    inner.governor.hold(wait);
-                    attempt += 1;
+                    let asked = retry_after(&response.headers);
+                    let wait = asked.unwrap_or(pause);
+                    if retry(attempt) && in_time(wait) {
+                        self.hold(wait, response.status);
+                        attempt += 1;
+                    } else {
+                        // Procore's wait holds for the calls after this one too.
+                        if let Some(asked) = asked {
+                            self.hold(asked, response.status);
+                        }
+                        return Err(error_for(&response));
+                    }
                 }
                 Ok(response)
-                    if response.status.is_server_error() && idempotent && retry(attempt) =>
+                    if response.status.is_server_error()
+                        && idempotent
+                        && retry(attempt)
+                        && in_time(pause) =>
                 {
-                    tokio::time::sleep(backoff(inner.config.backoff, attempt)).await;
+                    tokio::time::sleep(pause).await;
                     attempt += 1;
                 }
                 Ok(response) => return Err(error_for(&response)),
                 Err(e)
-                    if retry(attempt) && (e.kind == TransportErrorKind::Connect || idempotent) =>
+                    if retry(attempt)
+                        && in_time(pause)
+                        && (e.kind == TransportErrorKind::Connect || idempotent) =>
                 {
-                    tokio::time::sleep(backoff(inner.config.backoff, attempt)).await;
+                    tokio::time::sleep(pause).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(Error::Transport(e.message)),
             }
         }
+    }
+
+    /// Holds every request back for `wait` (at most an hour), as a 429 or 503 asked.
+    fn hold(&self, wait: Duration, status: StatusCode) {
+        let wait = wait.min(Duration::from_secs(3600));
+        self.inner.governor.hold(wait);
+        let until = Instant::now() + wait;
+        let mut held = self.inner.held.write().expect("hold");
+        if held.is_none_or(|(at, _)| at < until) {
+            *held = Some((until, status));
+        }
+    }
+
+    /// The error to return at once when requests are held back until after `deadline`.
+    fn held_past(&self, deadline: Instant) -> Option<Error> {
+        let (until, status) = (*self.inner.held.read().expect("hold"))?;
+        if until <= deadline {
+            return None;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        let retry_after = Some(Duration::from_secs(
+            left.as_secs() + u64::from(left.subsec_nanos() > 0),
+        ));
+        Some(match status {
+            StatusCode::TOO_MANY_REQUESTS => Error::RateLimited { retry_after },
+            status => Error::Unavailable {
+                status: status.as_u16(),
+                retry_after,
+            },
+        })
     }
 
     /// A request's JSON answer.
@@ -306,14 +408,12 @@ impl Client {
     async fn send_once(
         &self,
         request: &ApiRequest,
+        url: &url::Url,
         access: &Secret,
+        deadline: Instant,
     ) -> Result<ApiResponse, crate::transport::TransportError> {
         let inner = &self.inner;
         let path = request.path_and_query();
-        let mut url = endpoint(&inner.config.hosts.api, &request.path);
-        if !request.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&request.query);
-        }
         let mut builder = http::Request::builder()
             .method(request.method.clone())
             .uri(url.as_str())
@@ -332,7 +432,16 @@ impl Client {
         };
         let started = Instant::now();
         let outcome = match builder.body(body) {
-            Ok(http_request) => inner.transport.send(http_request).await,
+            Ok(http_request) => {
+                tokio::time::timeout_at(deadline, inner.transport.send(http_request))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(crate::transport::TransportError {
+                            kind: TransportErrorKind::Timeout,
+                            message: "timed out".into(),
+                        })
+                    })
+            }
             Err(e) => Err(crate::transport::TransportError {
                 kind: TransportErrorKind::Other,
                 message: format!("bad request: {e}"),
@@ -425,6 +534,10 @@ impl Client {
             let Some(refresh_token) = stored.tokens.refresh_token.clone() else {
                 return Err(Error::AuthorizationExpired);
             };
+            if inner.refused.read().expect("refused token").as_ref() == Some(&refresh_token) {
+                // Refused already: asking again would only be refused again.
+                return Err(Error::AuthorizationExpired);
+            }
             let until = unix_now() + LEASE.as_secs() as i64;
             if !inner
                 .store
@@ -463,6 +576,12 @@ impl Client {
             let tokens = match outcome {
                 Ok(tokens) => tokens,
                 Err(e) => {
+                    if matches!(e, Error::AuthorizationExpired) {
+                        *inner.refused.write().expect("refused token") = Some(refresh_token);
+                        if let Some(log) = &inner.call_log {
+                            log.authorization_expired();
+                        }
+                    }
                     inner
                         .store
                         .release_lease(key, &inner.holder)

@@ -111,6 +111,11 @@ impl Governor {
         ) else {
             return;
         };
+        // A window resets within the hour; a reset further off is not believed (waiting
+        // for it would stall every call, and one past the clock's range would overflow).
+        if reset.saturating_sub(unix_now()) > LONGEST_WAIT.as_secs() as i64 + CLOCK_SKEW {
+            return;
+        }
         let mut state = self.state.lock().expect("governor lock");
         // Answers arrive out of order; within one window the smallest remaining is newest.
         if reset > state.reset || state.remaining.is_none() {
@@ -134,9 +139,9 @@ impl Governor {
         }
     }
 
-    /// Holds every request back for `wait` (a 429 or 503's `Retry-After`).
+    /// Holds every request back for `wait` (a 429 or 503's `Retry-After`), an hour at most.
     pub fn hold(&self, wait: Duration) {
-        let until = Instant::now() + wait + jitter();
+        let until = Instant::now() + wait.min(LONGEST_WAIT) + jitter();
         let mut state = self.state.lock().expect("governor lock");
         if state.held_until.is_none_or(|held| held < until) {
             state.held_until = Some(until);
@@ -158,7 +163,14 @@ pub(crate) fn jitter() -> Duration {
     Duration::from_millis(rand::rng().random_range(0..250))
 }
 
-/// `Retry-After` in seconds (Procore sends seconds, not dates).
+/// Procore's longest rate-limit window is an hour: no honest answer asks for a longer wait.
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+
+/// How far ahead of our clock Procore's may be, in seconds.
+const CLOCK_SKEW: i64 = 300;
+
+/// `Retry-After` in seconds (Procore sends seconds, not dates). A wait longer than
+/// [`LONGEST_WAIT`] is not believed: the caller backs off as if none was given.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     headers
         .get(http::header::RETRY_AFTER)?
@@ -168,6 +180,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .parse::<u64>()
         .ok()
         .map(Duration::from_secs)
+        .filter(|wait| *wait <= LONGEST_WAIT)
 }
 
 #[cfg(test)]
@@ -240,5 +253,18 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", u64::MAX.to_string().parse().unwrap());
+        assert_eq!(retry_after(&h), None, "longer than any window");
+    }
+
+    #[test]
+    fn a_reset_beyond_the_hour_is_not_believed() {
+        let governor = Governor::default();
+        governor.observe(&headers(0, i64::MAX));
+        assert_eq!(governor.budget(), None, "ignored, and no overflow");
+        governor.observe(&headers(0, unix_now() + 10 * 365 * 86_400));
+        assert_eq!(governor.budget(), None);
+        governor.observe(&headers(0, unix_now() + 3_000));
+        assert_eq!(governor.budget().unwrap().remaining, 0);
     }
 }

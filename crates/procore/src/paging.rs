@@ -96,7 +96,15 @@ impl Client {
                                 .and_then(Value::as_u64)
                                 .is_none_or(|id| seen.insert(id))
                         });
-                        Some(Ok(page))
+                        // A page after the first with nothing new (empty, or only records
+                        // already handed out) is past the end, whatever `Total` or `Link`
+                        // claimed: an endpoint that ignores `page` would otherwise be read
+                        // for ever.
+                        if page.number > 1 && page.records.is_empty() {
+                            None
+                        } else {
+                            Some(Ok(page))
+                        }
                     }
                 };
                 async move { next }

@@ -253,7 +253,12 @@ impl Client {
                     "a list answered with something other than an array".into(),
                 ));
             };
-            let total = total.unwrap_or((page - 1) * limit + records.len() as u64);
+            // Pages and limits come from callers: no arithmetic here may overflow.
+            let total = total.unwrap_or_else(|| {
+                (page - 1)
+                    .saturating_mul(limit)
+                    .saturating_add(records.len() as u64)
+            });
             return Ok(Listing { records, total });
         }
         let mut records = Vec::new();
@@ -386,7 +391,7 @@ fn finish(mut records: Vec<Value>, plan: &Plan<'_>, query: &ListQuery) -> Listin
     let total = records.len() as u64;
     if let Some((page, limit)) = query.page {
         let start = ((page - 1).saturating_mul(limit)).min(total) as usize;
-        let end = (start as u64 + limit).min(total) as usize;
+        let end = (start as u64).saturating_add(limit).min(total) as usize;
         records = records.drain(start..end).collect();
     }
     Listing { records, total }

@@ -94,6 +94,9 @@ async fn a_401_refreshes_once_across_two_clients_sharing_a_store() {
     let first = h.client(h.config("ds"), store.clone());
     let second = h.client(h.config("ds"), store.clone());
     h.authorize(&first).await;
+    // The token just issued dies in a second; the one the refresh gets must not, or a call
+    // still retrying with it a second later (a loaded machine) would meet a second 401.
+    h.sim.update_config(|c| c.access_token_ttl = 3600);
     // Make the stored token look long-lived, so only Procore's 401 reveals its end.
     let mut stored = store.load("ds").await.unwrap().unwrap();
     stored.tokens.expires_at += 3600;
@@ -413,4 +416,164 @@ async fn connection_tests_name_the_company_problem() {
         report.failure,
         Some((Step::Company, Cause::CompanyNotFound))
     );
+}
+
+/// Counts what a call log hears, the refused refresh included.
+#[derive(Default)]
+struct Expiries {
+    calls: std::sync::atomic::AtomicUsize,
+    expired: std::sync::atomic::AtomicUsize,
+}
+
+impl procore::CallLog for Expiries {
+    fn record(&self, _call: procore::CallRecord) {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn authorization_expired(&self) {
+        self.expired
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_past_the_deadline_is_returned_not_slept_on() {
+    let h = Harness::start(roomy()).await;
+    let mut config = h.config("ds");
+    config.deadline = Duration::from_secs(2);
+    let client = h.client(config, Arc::new(MemoryTokenStore::default()));
+    h.authorize(&client).await;
+    h.sim.update_config(|c| {
+        c.faults = Faults {
+            force_429: true,
+            retry_after_secs: 120,
+            ..Faults::default()
+        }
+    });
+    let endpoint = "GET /developer-sandbox/rest/v1.0/me";
+    let started = std::time::Instant::now();
+    let first = client.send(&me()).await;
+    let took = started.elapsed();
+    assert!(
+        matches!(first, Err(Error::RateLimited { retry_after: Some(wait) }) if wait == Duration::from_secs(120)),
+        "{first:?}"
+    );
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+    assert_eq!(h.requests(endpoint), 1, "not retried");
+
+    // The calls after it are held back too: answered at once, without asking Procore.
+    let started = std::time::Instant::now();
+    let second = client.send(&me()).await;
+    match second {
+        Err(Error::RateLimited {
+            retry_after: Some(wait),
+        }) => assert!(
+            wait <= Duration::from_secs(120) && wait >= Duration::from_secs(100),
+            "{wait:?}"
+        ),
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_millis(100));
+    assert_eq!(h.requests(endpoint), 1, "held back, not sent");
+
+    // A 503 whose Retry-After is past the deadline is returned the same way.
+    let h = Harness::start(roomy()).await;
+    let mut config = h.config("ds");
+    config.deadline = Duration::from_secs(2);
+    let client = h.client(config, Arc::new(MemoryTokenStore::default()));
+    h.authorize(&client).await;
+    h.sim.update_config(|c| {
+        c.faults = Faults {
+            unavailable_rate: 1.0,
+            retry_after_secs: 30,
+            ..Faults::default()
+        }
+    });
+    let started = std::time::Instant::now();
+    let outage = client.send(&me()).await;
+    assert!(
+        matches!(outage, Err(Error::Unavailable { status: 503, retry_after: Some(wait) }) if wait == Duration::from_secs(30)),
+        "{outage:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(h.requests(endpoint), 1);
+}
+
+#[tokio::test]
+async fn a_slow_procore_is_given_up_at_the_deadline() {
+    let h = Harness::start(roomy()).await;
+    let mut config = h.config("ds");
+    config.deadline = Duration::from_secs(1);
+    // The transport's own timeout (60 s) is far off: the deadline ends the call.
+    let client = h.client(config, Arc::new(MemoryTokenStore::default()));
+    h.authorize(&client).await;
+    h.sim.update_config(|c| c.faults.latency_ms = 3_000);
+    let started = std::time::Instant::now();
+    let slow = client.send(&me()).await;
+    let took = started.elapsed();
+    assert!(
+        matches!(&slow, Err(Error::Transport(why)) if why == "timed out"),
+        "{slow:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(1500),
+        "gave up after {took:?}"
+    );
+    assert_eq!(h.requests("GET /developer-sandbox/rest/v1.0/me"), 1);
+
+    h.sim.update_config(|c| c.faults.latency_ms = 0);
+    client.send(&me()).await.expect("fast again");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_only_while_the_deadline_allows() {
+    let h = Harness::start(roomy()).await;
+    let mut config = h.config("ds");
+    config.backoff = Duration::from_millis(400);
+    config.deadline = Duration::from_secs(1);
+    let client = h.client(config, Arc::new(MemoryTokenStore::default()));
+    h.authorize(&client).await;
+    h.sim.update_config(|c| c.faults.error_rate = 1.0);
+    let started = std::time::Instant::now();
+    let read = client.send(&me()).await;
+    let took = started.elapsed();
+    assert!(
+        matches!(read, Err(Error::Unavailable { status: 500, .. })),
+        "{read:?}"
+    );
+    // 400 ms (+ jitter) then 800 ms would end past the deadline: one retry, not three.
+    assert_eq!(h.requests("GET /developer-sandbox/rest/v1.0/me"), 2);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+#[tokio::test]
+async fn calls_after_a_refused_refresh_do_not_ask_for_tokens_again() {
+    let h = Harness::start(roomy()).await;
+    let store = Arc::new(MemoryTokenStore::default());
+    let log = Arc::new(Expiries::default());
+    let client = h
+        .client(h.config("ds"), store.clone())
+        .with_call_log(log.clone());
+    h.authorize(&client).await;
+    h.sim.revoke_all_tokens();
+
+    let request = me();
+    let results = join_all((0..20).map(|_| client.send(&request))).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(Error::AuthorizationExpired))),
+        "{results:?}"
+    );
+    let counters = h.sim.counters();
+    assert_eq!(
+        counters.failed_refreshes + counters.refreshes,
+        1,
+        "one token call for 20 refused calls"
+    );
+    assert_eq!(log.expired.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // A new authorization works at once.
+    h.authorize(&client).await;
+    client.send(&me()).await.expect("authorized again");
 }
