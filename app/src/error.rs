@@ -29,6 +29,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// The request body is over the server's limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{message}")]
     TooManyRequests {
         message: String,
@@ -107,6 +110,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) => 409,
+            AppError::TooLarge(_) => 413,
             AppError::TooManyRequests { .. } => 429,
             AppError::Rejected { .. } => 422,
             AppError::Unavailable { .. } => 503,
@@ -123,7 +127,14 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(msg) => AppError::Transport(msg),
-            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => AppError::Invalid {
+            // The body limit (axum's `DefaultBodyLimit`) stopped reading the arguments.
+            ServerFnErrorErr::Deserialization(msg) if msg.contains("length limit exceeded") => {
+                AppError::TooLarge("The request is too large; send less at once.".into())
+            }
+            // A body that is not the JSON the function takes is the caller's mistake, not ours.
+            ServerFnErrorErr::Args(msg)
+            | ServerFnErrorErr::MissingArg(msg)
+            | ServerFnErrorErr::Deserialization(msg) => AppError::Invalid {
                 field: None,
                 message: format!("The request was not understood: {msg}"),
             },
@@ -142,6 +153,22 @@ mod tests {
         assert_eq!(AppError::Forbidden.status(), 403);
         assert_eq!(AppError::invalid("email", "x").status(), 422);
         assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn undecodable_arguments_are_the_callers_mistake() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "missing field `id`".into(),
+        ));
+        assert_eq!(err.status(), 422);
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_too_large() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "length limit exceeded".into(),
+        ));
+        assert_eq!(err.status(), 413);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The Trestle web server: configuration in, a running axum app out. `main.rs` is a thin
 //! wrapper so integration tests can start the very same server on a random port.
 
+mod access;
 mod origin;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::server::AppState;
 use app::server::auth::{self, RequestSession};
@@ -17,7 +18,7 @@ use axum::Router;
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -69,8 +70,17 @@ pub async fn build(
     Ok((router(state.clone()), state))
 }
 
+/// The app's routes, listed once per process. Leptos lists them by rendering the app with
+/// every resource's loading switched off by one process-wide flag, so a listing made while
+/// another router in the same process serves a page would leave that page waiting forever
+/// (tests run many servers in one process; so may anyone embedding [`router`]).
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let state = state.clone();
         move || {
@@ -100,6 +110,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::gate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             public_origin,
             origin::refuse_cross_origin_writes,

@@ -1,6 +1,7 @@
 //! Server functions: the browser's only way into the server. Each one checks the session
 //! and role on the server before it touches data, then calls into [`crate::server`].
 
+pub mod access;
 pub mod api_tokens;
 pub mod auth;
 pub mod cloud_connect;

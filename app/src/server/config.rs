@@ -141,6 +141,9 @@ pub struct ProcoreConfig {
     pub simulator: bool,
     /// How long list-field options are served from memory before Procore is asked again.
     pub options_cache_seconds: u64,
+    /// How long one call to Procore may take before it is given up; a request's calls,
+    /// retries and waits included, take at most twice this.
+    pub timeout_seconds: u64,
 }
 
 /// The first administrator, created when the database has no users.
@@ -340,6 +343,7 @@ struct RawProcore {
     sandbox_client: Option<OAuthClient>,
     simulator: Option<bool>,
     options_cache_seconds: Option<u64>,
+    timeout_seconds: Option<u64>,
 }
 
 fn hosts(login: &str, api: &str) -> ProcoreHosts {
@@ -458,6 +462,7 @@ impl RawConfig {
                 self.procore.production_client.is_none() && self.procore.sandbox_client.is_none(),
             ),
             options_cache_seconds: self.procore.options_cache_seconds.unwrap_or(30),
+            timeout_seconds: self.procore.timeout_seconds.unwrap_or(20),
             production_client: self.procore.production_client,
             sandbox_client: self.procore.sandbox_client,
         };
@@ -466,6 +471,12 @@ impl RawConfig {
         check_hosts("procore.developer_sandbox", &procore.developer_sandbox)?;
         check_client("procore.production_client", &procore.production_client)?;
         check_client("procore.sandbox_client", &procore.sandbox_client)?;
+        if !(1..=600).contains(&procore.timeout_seconds) {
+            return Err(invalid(
+                "procore.timeout_seconds",
+                "must be between 1 and 600",
+            ));
+        }
 
         Ok(Config {
             listen,
@@ -545,6 +556,7 @@ mod tests {
             "https://login-sandbox.procore.com/"
         );
         assert!(!config.secure_cookies());
+        assert_eq!(config.procore.timeout_seconds, 20);
     }
 
     #[test]
@@ -601,6 +613,9 @@ mod tests {
 
         let text = error_text(None, &[("TRESTLE_DATABASE__URL", "ws://db:8000")]);
         assert!(text.contains("database.user"), "{text}");
+
+        let text = error_text(None, &[("TRESTLE_PROCORE__TIMEOUT_SECONDS", "0")]);
+        assert!(text.contains("procore.timeout_seconds"), "{text}");
     }
 
     #[test]

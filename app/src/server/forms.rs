@@ -2,6 +2,8 @@
 //! list options read through the data source's client (with a short cache), and the
 //! Security "Connection users" of each data source enforced on every options query.
 
+use std::sync::Arc;
+
 use procore::catalogue::{ObjectDef, Scope, Scoped, catalogue, lookup};
 use procore::query::{self, Filter, ListQuery};
 use serde_json::Value;
@@ -134,10 +136,10 @@ pub async fn save(id: Option<String>, draft: FormDraft) -> Result<Form, AppError
                 AppError::invalid(&at, "The chosen data source no longer exists.")
             })?;
         if !may_query(&state, &user, &source).await? {
-            return Err(AppError::invalid(
-                &at,
-                format!("You may not use the data source “{}”.", source.name),
-            ));
+            return Err(AppError::Denied(format!(
+                "You may not use the data source “{}”; ask its administrators to add you to its connection users.",
+                source.name
+            )));
         }
     }
     let form = match id {
@@ -325,10 +327,12 @@ async fn options_for(
         Some(listing) => listing,
         None => {
             let client = state.procore.client(&source)?;
-            let listing = client
-                .list_objects(object, &scope, &query)
-                .await
-                .map_err(|e| records::procore_error(&source, e))?;
+            let listing = Arc::new(
+                client
+                    .list_objects(object, &scope, &query)
+                    .await
+                    .map_err(|e| records::procore_error(&source, e))?,
+            );
             state.procore.options_cache().put(key, listing.clone());
             listing
         }
@@ -380,10 +384,12 @@ pub async fn submit(form: &str, answers: Vec<Answer>) -> Result<Submission, AppE
             ));
         }
     }
+    crate::server::crash::point("submission-before-store");
     let id = state
         .store
         .create_submission(&form.id, &user.id, &answers, !form.rules.is_empty())
         .await?;
+    crate::server::crash::point("submission-after-store");
     tracing::info!(form = %form.id, submission = %id, "form submitted");
     if !form.rules.is_empty() {
         run_rules(&state, &user, &form, &id, answers, 0).await?;

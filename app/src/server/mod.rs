@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod cloud_connect;
 pub mod config;
+pub mod crash;
 pub mod crypto;
 pub mod data_rules;
 pub mod data_sources;

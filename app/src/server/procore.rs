@@ -46,12 +46,16 @@ impl Procore {
     pub fn new(config: Arc<Config>, store: Store, key: &SecretKey) -> Procore {
         let tokens = Arc::new(SurrealTokenStore::new(store.clone(), TokenCipher::new(key)));
         let cache_ttl = std::time::Duration::from_secs(config.procore.options_cache_seconds);
+        let timeout = std::time::Duration::from_secs(config.procore.timeout_seconds);
+        let transport =
+            ReqwestTransport::new(timeout.min(std::time::Duration::from_secs(10)), timeout)
+                .expect("the HTTP client for Procore builds");
         Procore {
             inner: Arc::new(Inner {
                 config,
                 store,
                 tokens,
-                transport: Arc::new(ReqwestTransport::default()),
+                transport: Arc::new(transport),
                 agents: AgentHub::default(),
                 clients: Mutex::new(HashMap::new()),
                 options: OptionsCache::new(cache_ttl),
@@ -157,7 +161,10 @@ impl Procore {
             return Ok(client.clone());
         }
         let (hosts, app) = self.app(source.environment)?;
-        let config = ClientConfig::new(hosts, app, company_id, source.id.clone());
+        let mut config = ClientConfig::new(hosts, app, company_id, source.id.clone());
+        // Someone is waiting: retries and waits for Procore end within two call timeouts.
+        config.deadline =
+            std::time::Duration::from_secs(self.inner.config.procore.timeout_seconds * 2);
         let client = Client::new(
             config,
             self.inner.tokens.clone(),
@@ -259,6 +266,23 @@ impl CallLog for StoreCallLog {
             });
         }
     }
+
+    /// The data source's status says so until it is authorized again (which clears it).
+    fn authorization_expired(&self) {
+        let (store, id) = (self.store.clone(), self.data_source.clone());
+        let reason = procore::connection::Cause::AuthorizationExpired.message();
+        tracing::warn!(data_source = %id, "Procore refused the refresh token: {reason}");
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store
+                    .set_status(&id, crate::data_source::Status::TestFailed, Some(&reason))
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not record an expired authorization");
+                }
+            });
+        }
+    }
 }
 
 /// Keeps the call log to a day and forgets unfinished authorizations and unused Cloud
@@ -286,7 +310,7 @@ pub fn spawn_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
 /// Keyed by data source and everything the query depends on; entries live `ttl`.
 pub struct OptionsCache {
     ttl: std::time::Duration,
-    entries: Mutex<HashMap<String, (std::time::Instant, procore::query::Listing)>>,
+    entries: Mutex<HashMap<String, (std::time::Instant, Arc<procore::query::Listing>)>>,
 }
 
 impl OptionsCache {
@@ -297,7 +321,8 @@ impl OptionsCache {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<procore::query::Listing> {
+    /// Shared, not copied: a page of full Procore records is tens of kilobytes.
+    pub fn get(&self, key: &str) -> Option<Arc<procore::query::Listing>> {
         let entries = self.entries.lock().expect("options cache");
         entries
             .get(key)
@@ -312,7 +337,7 @@ impl OptionsCache {
         entries.retain(|key, _| !key.starts_with(prefix));
     }
 
-    pub fn put(&self, key: String, listing: procore::query::Listing) {
+    pub fn put(&self, key: String, listing: Arc<procore::query::Listing>) {
         if self.ttl.is_zero() {
             return;
         }

@@ -432,12 +432,19 @@ pub fn direction(direction: Direction) -> query::Direction {
 pub fn procore_error(source: &SourceRecord, error: procore::Error) -> AppError {
     use procore::Error as E;
     match error {
-        E::NotAuthorized | E::AuthorizationExpired | E::Unauthorized => {
-            AppError::Conflict(format!(
-                "The data source “{}” is not authorized with Procore; ask its administrators to authorize it.",
-                source.name
-            ))
-        }
+        E::NotAuthorized => AppError::Conflict(format!(
+            "The data source “{}” is not authorized with Procore; ask its administrators to authorize it.",
+            source.name
+        )),
+        E::AuthorizationExpired | E::Unauthorized => AppError::Conflict(format!(
+            "The authorization of the data source “{}” with Procore expired or was revoked; ask its administrators to re-authorize it.",
+            source.name
+        )),
+        // Procore's 403 for a company whose app was uninstalled (or never installed).
+        E::Forbidden { reason } if reason.contains("not connected") => AppError::Denied(format!(
+            "Trestle's app is not installed in the Procore company of the data source “{}” (or was uninstalled): a Procore company admin must install it from the App Marketplace.",
+            source.name
+        )),
         E::Forbidden { reason } => AppError::Denied(format!("Procore refused access: {reason}")),
         E::NotFound => AppError::NotFound("The Procore record".into()),
         E::Validation { errors } => rejected(errors),
@@ -445,10 +452,13 @@ pub fn procore_error(source: &SourceRecord, error: procore::Error) -> AppError {
             AppError::BadRequest(format!("Procore rejected the request: {message}"))
         }
         E::Catalogue(error) => AppError::Conflict(error.to_string()),
-        E::RateLimited { retry_after } => AppError::TooManyRequests {
-            message: "Procore's rate limit was reached; try again in a minute.".into(),
-            retry_after_secs: retry_after.map_or(60, |d| d.as_secs().max(1)),
-        },
+        E::RateLimited { retry_after } => {
+            let secs = retry_after.map_or(60, |d| d.as_secs().max(1));
+            AppError::TooManyRequests {
+                message: format!("Procore's rate limit was reached; try again in {secs} s."),
+                retry_after_secs: secs,
+            }
+        }
         E::Unavailable { retry_after, .. } => AppError::Unavailable {
             message: "Procore is unavailable; try again later.".into(),
             retry_after_secs: retry_after.map(|d| d.as_secs().max(1)),

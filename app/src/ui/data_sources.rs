@@ -14,7 +14,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local_scoped_with_cancellation;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::layout::Forbidden;
@@ -378,11 +377,13 @@ fn grid_row(
     view! {
         <tr data-testid="data-source-row">
             <td>
-                <A href=open_url(&row.id) attr:class="row-link">{row.name.clone()}</A>
+                // A plain link (the router still handles the click): `<A>` would mark every
+                // row as the current page, and costs a reactive node per row.
+                <a href=open_url(&row.id) class="row-link">{row.name.clone()}</a>
             </td>
             <td>
                 <span class="type-cell">
-                    {is_procore.then(procore_icon)}
+                    {is_procore.then(|| icon("procore"))}
                     {kind}
                 </span>
             </td>
@@ -402,7 +403,7 @@ fn grid_row(
                         title="Delete"
                         on:click=move |_| deleting.set(Some(to_delete.clone()))
                     >
-                        {bin_icon()}
+                        {icon("bin")}
                     </button>
                 })}
             </td>
@@ -437,25 +438,25 @@ const SOURCE_TYPES: [SourceType; 4] = [
         title: "Procore",
         description: "Projects, RFIs, submittals, people and documents of a Procore company.",
         available: true,
-        icon: || procore_icon().into_any(),
+        icon: || icon("procore").into_any(),
     },
     SourceType {
         title: "SQL database",
         description: "Tables and views of a PostgreSQL, SQL Server or MySQL database.",
         available: false,
-        icon: || database_icon().into_any(),
+        icon: || icon("database").into_any(),
     },
     SourceType {
         title: "REST API",
         description: "Any JSON web service, with a key or OAuth.",
         available: false,
-        icon: || api_icon().into_any(),
+        icon: || icon("api").into_any(),
     },
     SourceType {
         title: "SharePoint list",
         description: "Lists and libraries of a SharePoint site.",
         available: false,
-        icon: || sharepoint_icon().into_any(),
+        icon: || icon("sharepoint").into_any(),
     },
 ];
 
@@ -543,7 +544,7 @@ fn drawer_shell(body: AnyView) -> impl IntoView {
         <aside class="drawer" role="dialog" aria-labelledby="drawer-title">
             <header class="drawer-header">
                 <div class="drawer-heading">
-                    {procore_icon()}
+                    {icon("procore")}
                     <h2 id="drawer-title">"Procore details"</h2>
                 </div>
                 <button type="button" class="icon-button" aria-label="Close" on:click=move |_| close()>
@@ -1013,7 +1014,7 @@ fn ProcoreDrawer(initial: Option<DataSource>) -> impl IntoView {
         >
             <header class="drawer-header">
                 <div class="drawer-heading">
-                    {procore_icon()}
+                    {icon("procore")}
                     <div>
                         <h2 id="drawer-title">"Procore details"</h2>
                         <p class="muted drawer-subtitle" id="drawer-subtitle">{subtitle}</p>
@@ -1955,50 +1956,11 @@ fn CallLog(entries: Vec<CallLogEntry>) -> impl IntoView {
 // ---------------------------------------------------------------------------------------
 // Icons (inline, so the page needs no asset)
 
-fn procore_icon() -> impl IntoView {
-    view! {
-        <svg class="type-icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
-            <rect width="24" height="24" rx="5" fill="#f47e42"></rect>
-            <path d="M8 18V6h5a4 4 0 0 1 0 8h-5" fill="none" stroke="#fff" stroke-width="2.4" stroke-linejoin="round"></path>
-        </svg>
-    }
-}
-
-fn database_icon() -> impl IntoView {
-    view! {
-        <svg class="type-icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
-            <rect width="24" height="24" rx="5" fill="#5b6675"></rect>
-            <ellipse cx="12" cy="7" rx="6" ry="2.5" fill="none" stroke="#fff" stroke-width="1.8"></ellipse>
-            <path d="M6 7v10c0 1.4 2.7 2.5 6 2.5s6-1.1 6-2.5V7M6 12c0 1.4 2.7 2.5 6 2.5s6-1.1 6-2.5" fill="none" stroke="#fff" stroke-width="1.8"></path>
-        </svg>
-    }
-}
-
-fn api_icon() -> impl IntoView {
-    view! {
-        <svg class="type-icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
-            <rect width="24" height="24" rx="5" fill="#1f4e79"></rect>
-            <path d="M9 6c-2 0-2 1.5-2 3s-1 3-2 3c1 0 2 1.5 2 3s0 3 2 3M15 6c2 0 2 1.5 2 3s1 3 2 3c-1 0-2 1.5-2 3s0 3-2 3" fill="none" stroke="#fff" stroke-width="1.8" stroke-linecap="round"></path>
-        </svg>
-    }
-}
-
-fn sharepoint_icon() -> impl IntoView {
-    view! {
-        <svg class="type-icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
-            <rect width="24" height="24" rx="5" fill="#0b7a75"></rect>
-            <circle cx="10" cy="10" r="5" fill="none" stroke="#fff" stroke-width="1.8"></circle>
-            <circle cx="15" cy="15" r="4" fill="none" stroke="#fff" stroke-width="1.8"></circle>
-        </svg>
-    }
-}
-
-fn bin_icon() -> impl IntoView {
-    view! {
-        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
-            <path d="M4 7h16M10 7V4h4v3M6 7l1 13h10l1-13M10 11v6M14 11v6" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"></path>
-        </svg>
-    }
+/// A data source type's icon (`procore`, `database`, `api`, `sharepoint`) or `bin`, drawn
+/// by the stylesheet (`.icon-NAME`): the grid repeats them on every row.
+fn icon(name: &'static str) -> impl IntoView {
+    let kind = if name == "bin" { "" } else { " type-icon" };
+    view! { <span class=format!("icon icon-{name}{kind}") aria-hidden="true"></span> }
 }
 
 // ---------------------------------------------------------------------------------------

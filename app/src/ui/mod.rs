@@ -82,7 +82,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/trestle.css" />
-        <Title formatter=|page: String| if page.is_empty() { "Trestle".to_string() } else { format!("{page} · Trestle") } />
+        <Title formatter=page_title />
         <Router>
             // Pages render whole before the first byte goes out (`SsrMode::Async`), so a
             // redirect to sign-in or a 403 from a nested page still sets the real HTTP status.
@@ -109,5 +109,36 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
         <widgets::ToastRegion />
+    }
+}
+
+/// The document title for a page's own (a form's name, say). leptos_meta writes the
+/// server's `<title>` as it is given, so there it is escaped: a name holding
+/// `</title><script>` must stay text. The browser sets `document.title` as text.
+fn page_title(page: String) -> String {
+    let title = if page.is_empty() {
+        "Trestle".to_string()
+    } else {
+        format!("{page} · Trestle")
+    };
+    if cfg!(feature = "ssr") {
+        title
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    } else {
+        title
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn a_title_cannot_close_its_element_on_the_server() {
+        assert_eq!(
+            super::page_title("</title><script>alert(1)</script>".into()),
+            "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · Trestle"
+        );
+        assert_eq!(super::page_title(String::new()), "Trestle");
     }
 }

@@ -159,13 +159,22 @@ impl Store {
     }
 
     pub async fn form(&self, id: &str) -> Result<Option<Form>, StoreError> {
+        let recent = &self.recent.forms;
+        if let Some(form) = recent.get(id) {
+            return Ok(Some(form));
+        }
+        let ticket = recent.ticket();
         let row: Option<FormRow> = self
             .db()
             .query("SELECT id, name, definition, updated_at FROM ONLY $id")
             .bind(("id", form_id(id)))
             .await?
             .take(0)?;
-        row.map(FormRow::into_form).transpose()
+        let form = row.map(FormRow::into_form).transpose()?;
+        if let Some(form) = &form {
+            recent.put(ticket, id, form.clone());
+        }
+        Ok(form)
     }
 
     pub async fn create_form(&self, draft: &FormDraft, by: &str) -> Result<Form, StoreError> {
@@ -189,6 +198,7 @@ impl Store {
         draft: &FormDraft,
         by: &str,
     ) -> Result<Form, StoreError> {
+        let _written = self.recent.forms.writing();
         let row: Option<FormRow> = self
             .db()
             .query(
@@ -205,6 +215,7 @@ impl Store {
     }
 
     pub async fn delete_form(&self, id: &str) -> Result<(), StoreError> {
+        let _written = self.recent.forms.writing();
         self.db()
             .query("BEGIN; DELETE form_submission WHERE form = $id; DELETE $id; COMMIT;")
             .bind(("id", form_id(id)))

@@ -8,6 +8,7 @@ mod data_sources;
 mod forms;
 mod people;
 mod procore_tokens;
+mod recent;
 mod sessions;
 mod throttle;
 
@@ -21,11 +22,13 @@ use surrealdb::types::{RecordId, RecordIdKey};
 
 use super::config::{DatabaseConfig, DatabaseEndpoint};
 use crate::error::AppError;
+use recent::Recent;
 
 pub use cloud_connect::AgentRecord;
 pub use data_sources::{OAuthState, SourceRecord};
 pub use people::Credentials;
 pub use procore_tokens::SurrealTokenStore;
+pub use recent::KEEP_FOR;
 pub use sessions::SessionRecord;
 pub use throttle::Throttle;
 
@@ -66,6 +69,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     NotFound(&'static str),
+    /// A value the schema refused that the shared validation let through (the schema's
+    /// `string::is_email` is the stricter): still the caller's input, not a fault.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: &'static str,
+    },
     #[error("schema {name}: {source}")]
     Schema {
         name: &'static str,
@@ -84,6 +94,7 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Conflict(message) => AppError::Conflict(message),
             StoreError::NotFound(what) => AppError::NotFound(what.to_string()),
+            StoreError::Invalid { field, message } => AppError::invalid(field, message),
             other => {
                 tracing::error!(error = %other, "store operation failed");
                 AppError::Internal
@@ -94,9 +105,30 @@ impl From<StoreError> for AppError {
 
 #[derive(Clone)]
 pub struct Store {
-    db: Surreal<Any>,
+    /// Shared, not cloned: every clone of a `Surreal` handle is a session of its own in the
+    /// engine (its own maps and their reclamation buffers, ~30 KB), and a `Store` is cloned
+    /// with the app state on every request. One handle serves concurrent queries fine.
+    db: Arc<Surreal<Any>>,
     /// Round trips to the database so far, to count what a request costs (benchmarks).
     operations: Arc<AtomicU64>,
+    recent: Arc<RecentRows>,
+}
+
+/// The hot rows kept for a moment (see [`recent`]).
+struct RecentRows {
+    sessions: Recent<SessionRecord>,
+    forms: Recent<crate::form::Form>,
+    sources: Recent<SourceRecord>,
+}
+
+impl Default for RecentRows {
+    fn default() -> Self {
+        RecentRows {
+            sessions: Recent::new(recent::KEEP_FOR),
+            forms: Recent::new(recent::KEEP_FOR),
+            sources: Recent::new(recent::KEEP_FOR),
+        }
+    }
 }
 
 impl Store {
@@ -112,19 +144,19 @@ impl Store {
             .await?;
         }
         // Namespace and database names are checked identifiers (see config), never user input.
-        db.query(format!(
+        let define = format!(
             "DEFINE NAMESPACE IF NOT EXISTS {ns}; USE NS {ns}; DEFINE DATABASE IF NOT EXISTS {db};",
             ns = config.namespace,
             db = config.database
-        ))
-        .await?
-        .check()?;
+        );
+        retrying(|| async { db.query(&define).await?.check().map(drop) }).await?;
         db.use_ns(&config.namespace)
             .use_db(&config.database)
             .await?;
         let store = Store {
-            db,
+            db: Arc::new(db),
             operations: Arc::default(),
+            recent: Arc::default(),
         };
         store.apply_schema().await?;
         Ok(store)
@@ -155,17 +187,96 @@ impl Store {
 
     async fn apply_schema(&self) -> Result<(), StoreError> {
         for (name, text) in SCHEMA {
-            self.db()
-                .query(*text)
-                .await
-                .and_then(|r| r.check())
-                .map_err(|source| StoreError::Schema {
-                    name,
-                    source: Box::new(source),
-                })?;
+            let failed = |source| StoreError::Schema {
+                name,
+                source: Box::new(source),
+            };
+            // Every definition is an OVERWRITE, so applying a file rewrites the catalogue:
+            // skipped when this very text was applied before, or servers starting beside
+            // running ones would conflict with them for nothing.
+            let id = RecordId::new("schema_file", name.to_string());
+            let applied: Option<String> = retrying_up_to(SCHEMA_ATTEMPTS, || async {
+                self.db()
+                    .query("DEFINE TABLE IF NOT EXISTS schema_file SCHEMALESS")
+                    .query("SELECT VALUE text FROM ONLY $id")
+                    .bind(("id", id.clone()))
+                    .await?
+                    .take(1)
+            })
+            .await
+            .map_err(failed)?;
+            if applied.as_deref() == Some(*text) {
+                continue;
+            }
+            // Servers starting together apply it together: idempotent, so run again after
+            // a conflict, patiently (a whole file per attempt).
+            retrying_up_to(SCHEMA_ATTEMPTS, || async {
+                self.db()
+                    .query(*text)
+                    .query("UPSERT $id SET text = $text")
+                    .bind(("id", id.clone()))
+                    .bind(("text", text.to_string()))
+                    .await?
+                    .check()
+                    .map(drop)
+            })
+            .await
+            .map_err(failed)?;
         }
         Ok(())
     }
+}
+
+/// Attempts at a write while the database reports conflicting concurrent transactions.
+const CONFLICT_ATTEMPTS: u32 = 6;
+
+/// Runs `write` again while the database reports that a concurrent transaction on the same
+/// rows won (a background status update meeting the request's own; two servers starting
+/// at once). The losing transaction did not commit, so this is safe for writes whose
+/// outcome does not depend on what they replace.
+async fn retrying<T, Fut>(write: impl Fn() -> Fut) -> Result<T, surrealdb::Error>
+where
+    Fut: Future<Output = Result<T, surrealdb::Error>>,
+{
+    retrying_up_to(CONFLICT_ATTEMPTS, write).await
+}
+
+/// Attempts at applying one schema file while other servers apply theirs.
+const SCHEMA_ATTEMPTS: u32 = 40;
+
+/// [`retrying`], `attempts` times at most.
+async fn retrying_up_to<T, Fut>(
+    attempts: u32,
+    write: impl Fn() -> Fut,
+) -> Result<T, surrealdb::Error>
+where
+    Fut: Future<Output = Result<T, surrealdb::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        match write().await {
+            Err(err) if is_conflict(&err) && attempt + 1 < attempts => {
+                tokio::time::sleep(conflict_backoff(attempt)).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// A conflicting concurrent transaction: this one did not commit and may be run again.
+fn is_conflict(err: &surrealdb::Error) -> bool {
+    matches!(
+        err.query_details(),
+        Some(surrealdb::types::QueryError::TransactionConflict)
+    )
+}
+
+/// Short and jittered: contenders retrying in step would only conflict again.
+fn conflict_backoff(attempt: u32) -> std::time::Duration {
+    use rand::Rng;
+    let base = 5u64 << attempt.min(5);
+    std::time::Duration::from_millis(base + rand::rng().random_range(0..=base))
 }
 
 /// The key of a record id we created, as the string the browser sees.
@@ -181,6 +292,12 @@ fn key_of(id: &RecordId) -> String {
 fn violates_unique(err: &surrealdb::Error, index: &str) -> bool {
     let text = err.to_string();
     text.contains(index) && text.contains("already contains")
+}
+
+/// Whether `err` is the schema refusing a value of `field` (a failed `ASSERT`).
+fn violates_assert(err: &surrealdb::Error, field: &str) -> bool {
+    let text = err.to_string();
+    text.contains(&format!("for field `{field}`")) && text.contains("must conform to")
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 #[allow(unused_imports)]
 use surrealdb::types::{Object, RecordId, SurrealValue, Value, object};
 
-use super::{Store, StoreError, key_of, violates_unique};
+use super::{Store, StoreError, key_of, retrying, violates_assert, violates_unique};
 use crate::model::{Group, GroupDraft, Role, User, UserDraft};
 
 pub(super) const USER_FIELDS: &str =
@@ -92,6 +92,12 @@ fn role_names(roles: &[Role]) -> Vec<String> {
 fn email_taken(err: surrealdb::Error) -> StoreError {
     if violates_unique(&err, "user_email") {
         StoreError::Conflict("Another person already uses this e-mail address.".into())
+    } else if violates_assert(&err, "email") {
+        // e.g. `a..b@example.com` or `a:b@example.com`, which `normalize_email` lets by.
+        StoreError::Invalid {
+            field: "email",
+            message: "Enter a valid e-mail address.",
+        }
     } else {
         err.into()
     }
@@ -122,20 +128,24 @@ impl Store {
         password_hash: &str,
         must_change_password: bool,
     ) -> Result<User, StoreError> {
-        let row: Option<UserRow> = self
-            .db()
-            .query(format!(
-                "CREATE ONLY user CONTENT {{ email: $email, name: $name, roles: $roles, \
-                 password_hash: $hash, active: true, must_change_password: $must }} RETURN {USER_FIELDS}"
-            ))
-            .bind(("email", draft.email.clone()))
-            .bind(("name", draft.name.clone()))
-            .bind(("roles", role_names(&draft.roles)))
-            .bind(("hash", password_hash.to_string()))
-            .bind(("must", must_change_password))
-            .await?
-            .take(0)
-            .map_err(email_taken)?;
+        // Retried on a conflict: two servers starting at once may both create the first
+        // administrator, and the loser must then see the address taken.
+        let row: Option<UserRow> = retrying(|| async {
+            self.db()
+                .query(format!(
+                    "CREATE ONLY user CONTENT {{ email: $email, name: $name, roles: $roles, \
+                     password_hash: $hash, active: true, must_change_password: $must }} RETURN {USER_FIELDS}"
+                ))
+                .bind(("email", draft.email.clone()))
+                .bind(("name", draft.name.clone()))
+                .bind(("roles", role_names(&draft.roles)))
+                .bind(("hash", password_hash.to_string()))
+                .bind(("must", must_change_password))
+                .await?
+                .take(0)
+        })
+        .await
+        .map_err(email_taken)?;
         row.map(User::from).ok_or(StoreError::NotFound("User"))
     }
 
@@ -234,6 +244,9 @@ impl Store {
 
     /// Changes some fields of an existing user and stamps `updated_at`.
     async fn merge_user(&self, id: &str, mut changes: Object) -> Result<User, StoreError> {
+        // Sessions carry the person's roles and state; data sources who last changed them.
+        let _sessions = self.recent.sessions.writing();
+        let _sources = self.recent.sources.writing();
         changes.insert("updated_at".to_string(), Utc::now().into_value());
         let row: Option<UserRow> = self
             .db()
@@ -383,6 +396,20 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn addresses_only_the_schema_refuses_are_the_callers_mistake() {
+        let store = Store::memory().await.unwrap();
+        for email in ["x../../etc/passwd@example.com", "a:b@example.com"] {
+            let draft = draft(email, "Ann", &[Role::User]).validated().unwrap();
+            let err = store.create_user(&draft, HASH, false).await.unwrap_err();
+            assert!(
+                matches!(err, StoreError::Invalid { field: "email", .. }),
+                "{email}: {err}"
+            );
+            assert_eq!(crate::error::AppError::from(err).status(), 422);
+        }
     }
 
     #[tokio::test]

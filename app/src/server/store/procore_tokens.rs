@@ -5,22 +5,18 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use procore::TokenSet;
 use procore::token::{StoreError as TokenError, StoreResult, Stored, TokenStore};
 use surrealdb::engine::any::Any;
 use surrealdb::method::Query;
-use surrealdb::types::{QueryError, RecordId, SurrealValue};
+use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Store, StoreError};
+use super::{CONFLICT_ATTEMPTS, Store, StoreError, conflict_backoff, is_conflict};
 use crate::server::crypto::TokenCipher;
 
 /// The same type as `futures::future::BoxFuture`, without depending on `futures` here.
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Attempts per statement when the database reports a conflicting concurrent transaction.
-const ATTEMPTS: u32 = 6;
 
 const UNREADABLE: &str =
     "stored Procore tokens cannot be decrypted with this installation's key: re-authorize";
@@ -73,7 +69,7 @@ impl SurrealTokenStore {
         statement: &'static str,
         bind: impl Fn(Query<'_, Any>) -> Query<'_, Any>,
     ) -> StoreResult<Option<Vec<i64>>> {
-        for attempt in 0..ATTEMPTS {
+        for attempt in 0..CONFLICT_ATTEMPTS {
             let outcome = async {
                 bind(self.store.db().query(statement))
                     .await?
@@ -85,25 +81,13 @@ impl SurrealTokenStore {
                 Err(err) if is_conflict(&err) => {
                     // A conflict means the transaction did not commit, so running the
                     // statement again re-checks its condition against what won.
-                    tokio::time::sleep(backoff(attempt)).await;
+                    tokio::time::sleep(conflict_backoff(attempt)).await;
                 }
                 Err(err) => return Err(failed(err)),
             }
         }
         Ok(None)
     }
-}
-
-/// A conflicting concurrent transaction: this one did not commit and may be run again.
-fn is_conflict(err: &surrealdb::Error) -> bool {
-    matches!(err.query_details(), Some(QueryError::TransactionConflict))
-}
-
-/// Short and jittered: contenders retrying in step would only conflict again.
-fn backoff(attempt: u32) -> Duration {
-    use rand::Rng;
-    let base = 5u64 << attempt.min(5);
-    Duration::from_millis(base + rand::rng().random_range(0..=base))
 }
 
 fn failed(err: surrealdb::Error) -> TokenError {
@@ -228,6 +212,8 @@ impl TokenStore for SurrealTokenStore {
                 return Ok(false);
             };
             let sealed = self.seal(key, tokens)?;
+            // Procore has spent the old refresh token; only this write keeps the new pair.
+            crate::server::crash::point("refresh-before-store");
             let written = self
                 .write(SAVE_REFRESHED, |q| {
                     q.bind(("id", token_id(key)))
@@ -238,6 +224,7 @@ impl TokenStore for SurrealTokenStore {
                 .await?
                 // The refresh token is already spent: an error says more than "not stored".
                 .ok_or_else(still_conflicting)?;
+            crate::server::crash::point("refresh-after-store");
             Ok(!written.is_empty())
         })
     }
@@ -262,6 +249,9 @@ impl TokenStore for SurrealTokenStore {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
+
+    use surrealdb::types::QueryError;
 
     use procore::Secret;
     use tokio::sync::Barrier;

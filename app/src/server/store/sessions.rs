@@ -18,6 +18,7 @@ struct SessionRow {
 }
 
 /// A stored session and the person it belongs to, read in one query.
+#[derive(Clone)]
 pub struct SessionRecord {
     pub user: SessionUser,
     pub user_active: bool,
@@ -44,6 +45,11 @@ impl Store {
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let recent = &self.recent.sessions;
+        if let Some(record) = recent.get(token_hash) {
+            return Ok(Some(record));
+        }
+        let ticket = recent.ticket();
         let row: Option<SessionRow> = self
             .db()
             .query(format!(
@@ -52,14 +58,18 @@ impl Store {
             .bind(("id", session_id(token_hash)))
             .await?
             .take(0)?;
-        Ok(row.map(|row| {
+        let record = row.map(|row| {
             let user = User::from(row.user);
             SessionRecord {
                 user_active: user.active,
                 expires_at: row.expires_at,
                 user: user.into(),
             }
-        }))
+        });
+        if let Some(record) = &record {
+            recent.put(ticket, token_hash, record.clone());
+        }
+        Ok(record)
     }
 
     pub async fn extend_session(
@@ -67,6 +77,7 @@ impl Store {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let _written = self.recent.sessions.writing();
         self.db()
             .query("UPDATE $id SET expires_at = $expires")
             .bind(("id", session_id(token_hash)))
@@ -77,6 +88,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let _written = self.recent.sessions.writing();
         self.db()
             .query("DELETE $id")
             .bind(("id", session_id(token_hash)))
@@ -87,6 +99,7 @@ impl Store {
 
     /// Signs a person out everywhere (deactivation, password change or reset).
     pub async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
+        let _written = self.recent.sessions.writing();
         self.db()
             .query("DELETE web_session WHERE user = $user")
             .bind(("user", RecordId::new("user", user_id.to_string())))
@@ -96,6 +109,7 @@ impl Store {
     }
 
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let _written = self.recent.sessions.writing();
         self.db()
             .query("DELETE web_session WHERE expires_at <= $now")
             .bind(("now", now))
@@ -155,6 +169,23 @@ mod tests {
         store.delete_expired_sessions(now).await.unwrap();
         assert!(store.session("hash-b").await.unwrap().is_none());
         assert!(store.session("hash-a").await.unwrap().is_some());
+
+        // The session rows are kept for a moment: changes to the person show at once.
+        store
+            .update_user(
+                &ann.id,
+                &UserDraft {
+                    email: "ann@example.com".into(),
+                    name: "Ann".into(),
+                    roles: vec![Role::Administrator],
+                },
+            )
+            .await
+            .unwrap();
+        let promoted = store.session("hash-a").await.unwrap().unwrap();
+        assert_eq!(promoted.user.roles, vec![Role::Administrator]);
+        store.set_user_active(&ann.id, false).await.unwrap();
+        assert!(!store.session("hash-a").await.unwrap().unwrap().user_active);
 
         store.delete_user_sessions(&ann.id).await.unwrap();
         assert!(store.session("hash-a").await.unwrap().is_none());
