@@ -18,7 +18,8 @@ CARGO_LEPTOS_VERSION=0.3.11
 TOOLCHAIN="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
 WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock)"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the run has taken so far: CI has a time budget to keep.
+step() { printf '\n==> %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 ensure_rust() {
   if ! command -v rustup >/dev/null; then
@@ -77,4 +78,14 @@ ensure_end2end_packages() {
     step "Installing end-to-end test packages"
     (cd end2end && npm ci --no-audit --no-fund)
   fi
+}
+
+# SurrealDB's own server, for the scale-out test (two Trestle processes on one database):
+# built from crates.io by tools/surreal-server, as the release binary is a GitHub download.
+ensure_surreal_server() {
+  export SURREAL_SERVER_BIN="$CARGO_TARGET_DIR/debug/surreal-server"
+  if [ ! -x "$SURREAL_SERVER_BIN" ]; then
+    step "Building SurrealDB's server for the scale-out test (about 7 minutes on 2 cores, once)"
+  fi
+  cargo build --quiet --locked --manifest-path tools/surreal-server/Cargo.toml
 }

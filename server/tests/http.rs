@@ -322,3 +322,40 @@ fn pages_answer_with_real_statuses() {
         assert!(!page.contains(ADMIN_EMAIL));
     });
 }
+
+/// Another router built in the same process (as every test here does) while a page is
+/// being served: Leptos lists routes by rendering the app with resource loading switched
+/// off process-wide, and pages rendered meanwhile used to wait forever for their data.
+#[test]
+fn pages_answer_while_another_router_is_built() {
+    run(async {
+        let (server, state) = Server::start_with_state(&[]).await;
+        let client = server.client();
+        server.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let building = tokio::spawn(async move {
+            for _ in 0..200 {
+                drop(server::router(state.clone()));
+                tokio::task::yield_now().await;
+            }
+        });
+        let pages = ["/admin/users", "/admin/groups", "/forms", "/data-sources"];
+        for round in 0..40 {
+            let path = pages[round % pages.len()];
+            let page = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+                let response = client
+                    .get(server.url(path))
+                    .header("accept", "text/html")
+                    .send()
+                    .await
+                    .unwrap();
+                (response.status(), response.text().await.unwrap())
+            })
+            .await
+            .unwrap_or_else(|_| panic!("{path} (round {round}) never finished"));
+            assert_eq!(page.0, StatusCode::OK, "{path}");
+            assert!(page.1.contains("</html>"), "{path}: {}", page.1);
+        }
+        building.await.unwrap();
+        println!("40 pages served whole while 200 routers were built beside them");
+    });
+}

@@ -15,25 +15,6 @@ use serde_json::{Value, json};
 /// "Test Architect", who may manage RFIs in the simulator.
 const RFI_MANAGER: u64 = 4_201_001;
 
-/// A data source on the sandbox company, authorized and through its connection test.
-async fn ready_source(server: &Server, sim: &TestSim, admin: &reqwest::Client) -> String {
-    let id = authorized(server, sim, admin).await;
-    for step in ["token", "company", "app_installed"] {
-        let result: Value = server
-            .call(
-                admin,
-                "test_connection_step",
-                json!({ "id": id, "step": step }),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert!(result["failure"].is_null(), "{step}: {result}");
-    }
-    id
-}
-
 /// A new token of the person signed in on `client`: its secret.
 async fn new_token(server: &Server, client: &reqwest::Client, name: &str) -> String {
     let created = server

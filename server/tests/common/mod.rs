@@ -1,6 +1,8 @@
 //! The real server on a free port over an in-memory database, and a browser-like client.
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod leaks;
+
 use std::net::SocketAddr;
 
 use app::server::config::Config;
@@ -11,9 +13,24 @@ use serde_json::{Value, json};
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin password 1";
+pub const SECRET_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 pub struct Server {
     pub addr: SocketAddr,
+}
+
+/// The tests' configuration: an in-memory database, a fixed key, a known administrator,
+/// and `extra` (e.g. where Procore is).
+pub fn config(extra: &[(String, String)]) -> Config {
+    let base = [
+        ("TRESTLE_LISTEN", "127.0.0.1:0"),
+        ("TRESTLE_DATABASE__URL", "mem://"),
+        ("TRESTLE_SECRET__KEY", SECRET_KEY),
+        ("TRESTLE_ADMIN__EMAIL", ADMIN_EMAIL),
+        ("TRESTLE_ADMIN__PASSWORD", ADMIN_PASSWORD),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    Config::from_sources(None, base.into_iter().chain(extra.iter().cloned())).unwrap()
 }
 
 impl Server {
@@ -23,35 +40,25 @@ impl Server {
 
     /// With extra configuration, e.g. where Procore is.
     pub async fn start_with(extra: &[(&str, &str)]) -> Server {
-        let config = Config::from_sources(
-            None,
-            [
-                ("TRESTLE_LISTEN", "127.0.0.1:0"),
-                ("TRESTLE_DATABASE__URL", "mem://"),
-                (
-                    "TRESTLE_SECRET__KEY",
-                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                ),
-                ("TRESTLE_ADMIN__EMAIL", ADMIN_EMAIL),
-                ("TRESTLE_ADMIN__PASSWORD", ADMIN_PASSWORD),
-            ]
+        let extra: Vec<(String, String)> = extra
             .iter()
-            .chain(extra)
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-        )
-        .unwrap();
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Server::start_with_state(&extra).await.0
+    }
+
+    /// [`Server::start_with`], and the app state, to reach the server's store. Every
+    /// answer is searched for secrets on its way out (see [`leaks`]).
+    pub async fn start_with_state(extra: &[(String, String)]) -> (Server, app::server::AppState) {
         let options = LeptosOptions::builder().output_name("trestle").build();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            server::serve(config, options, |addr| {
-                let _ = tx.send(addr);
-            })
-            .await
-            .expect("server runs");
-        });
-        Server {
-            addr: rx.await.expect("server bound"),
-        }
+        let config = config(extra);
+        let listen = config.listen;
+        let (router, state) = server::build(config, options).await.expect("server builds");
+        let router = router.layer(axum::middleware::from_fn(leaks::watch));
+        let listener = tokio::net::TcpListener::bind(listen).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (Server { addr }, state)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -108,11 +115,7 @@ impl Server {
 /// Runs one test on its own runtime. The server it starts keeps running in the background,
 /// so the runtime is shut down with a deadline instead of waiting for every task to end.
 pub fn run(test: impl std::future::Future<Output = ()>) {
-    // The server's log, shown with a failing test's output.
-    let _ = tracing_subscriber::fmt()
-        .with_test_writer()
-        .with_env_filter("info,surrealdb=warn,surrealdb_core=warn")
-        .try_init();
+    log_to_test_output("info");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(10 << 20)
@@ -120,6 +123,16 @@ pub fn run(test: impl std::future::Future<Output = ()>) {
         .unwrap();
     runtime.block_on(test);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    leaks::assert_none_found();
+}
+
+/// The server's log at `level`, shown with a failing test's output and searched for
+/// secrets (the first call in a process sets it).
+pub fn log_to_test_output(level: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(|| leaks::LogWriter)
+        .with_env_filter(format!("{level},surrealdb=warn,surrealdb_core=warn"))
+        .try_init();
 }
 
 impl Server {
@@ -283,6 +296,20 @@ pub async fn callback(
     (response.status(), response.text().await.unwrap())
 }
 
+/// A data source on the simulator's sandbox company, authorized and through its whole
+/// connection test.
+pub async fn ready_source(
+    server: &Server,
+    sim: &procore_sim::testing::TestSim,
+    admin: &reqwest::Client,
+) -> String {
+    let id = authorized(server, sim, admin).await;
+    for step in test_steps(server, admin, &id).await {
+        assert!(step["failure"].is_null(), "{step}");
+    }
+    id
+}
+
 /// Runs "Test connection" step by step, as the drawer does, until a step fails.
 pub async fn test_steps(server: &Server, client: &reqwest::Client, id: &str) -> Vec<Value> {
     let mut results = Vec::new();
@@ -304,4 +331,82 @@ pub async fn test_steps(server: &Server, client: &reqwest::Client, id: &str) -> 
         }
     }
     results
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A process a test started, killed when dropped.
+pub struct Spawned {
+    pub child: std::process::Child,
+}
+
+impl Spawned {
+    /// Starts `command` and waits for it to answer `health` with a success.
+    pub async fn start(what: &str, mut command: std::process::Command, health: &str) -> Spawned {
+        let mut spawned = Spawned {
+            child: command
+                .spawn()
+                .unwrap_or_else(|e| panic!("{what} cannot start: {e}")),
+        };
+        let http = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(60) {
+            if let Ok(r) = http.get(health).send().await
+                && r.status().is_success()
+            {
+                return spawned;
+            }
+            if let Ok(Some(status)) = spawned.child.try_wait() {
+                panic!("{what} stopped at start ({status}); its log is above");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{what} did not start within 60 s");
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server binary as a process of its own, killed when dropped.
+pub struct Process {
+    pub process: Spawned,
+    pub server: Server,
+}
+
+impl Process {
+    /// Starts it on a free port against `sim`, with the tests' key and administrator and
+    /// `env` (at least `TRESTLE_DATABASE__URL`), and waits for it to answer.
+    pub async fn start(sim: &procore_sim::testing::TestSim, env: &[(&str, &str)]) -> Process {
+        let port = free_port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .envs(procore_env(sim))
+            .env("TRESTLE_SECRET__KEY", SECRET_KEY)
+            .env("TRESTLE_ADMIN__EMAIL", ADMIN_EMAIL)
+            .env("TRESTLE_ADMIN__PASSWORD", ADMIN_PASSWORD)
+            .env("TRESTLE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .env_remove("TEST_CRASH_AT")
+            .envs(env.iter().copied())
+            // Its log (warnings and errors) shows beside the test's own output.
+            .stdout(std::process::Stdio::inherit())
+            .stderr(std::process::Stdio::inherit());
+        let server = Server {
+            addr: ([127, 0, 0, 1], port).into(),
+        };
+        let process = Spawned::start("the server", command, &server.url("/health")).await;
+        Process { process, server }
+    }
 }
