@@ -16,9 +16,18 @@ use common::*;
 use procore_sim::testing::{TestSim, roomy};
 use serde_json::{Value, json};
 
+/// Procore calls give up after this (`procore.timeout_seconds`); a refresh lease lasts it
+/// plus 15 s, so a server that died holding one holds the others up at most that long.
+const CALL_TIMEOUT_SECS: u64 = 5;
+const LEASE: Duration = Duration::from_secs(CALL_TIMEOUT_SECS + 15);
+
 async fn spawn(sim: &TestSim, database: &Path, crash_at: Option<&str>) -> Process {
     let database = format!("surrealkv://{}", database.display());
-    let mut env = vec![("TRESTLE_DATABASE__URL", database.as_str())];
+    let timeout = CALL_TIMEOUT_SECS.to_string();
+    let mut env = vec![
+        ("TRESTLE_DATABASE__URL", database.as_str()),
+        ("TRESTLE_PROCORE__TIMEOUT_SECONDS", timeout.as_str()),
+    ];
     env.extend(crash_at.map(|point| ("TEST_CRASH_AT", point)));
     Process::start(sim, &env).await
 }
@@ -120,6 +129,10 @@ fn a_crash_before_the_new_pair_is_stored_says_re_authorize() {
         let asked = Instant::now();
         let step = token_step(&process.server, &admin, &id).await;
         let waited = asked.elapsed();
+        assert!(
+            waited < LEASE + Duration::from_secs(3),
+            "the dead server's lease is waited out, no longer: {waited:?}"
+        );
         let failure = step["failure"].as_str().unwrap_or_default();
         assert!(
             failure.to_lowercase().contains("authoriz"),
@@ -149,7 +162,7 @@ fn a_crash_before_the_new_pair_is_stored_says_re_authorize() {
         println!(
             "killed after Procore spent the refresh token, before the new pair was stored: after \
              a restart the data source is '{status}' with \"{failure}\" (after {waited:.0?}, the \
-             dead server's refresh lease; {refused} refused refresh, no loop); authorizing again \
+             dead server's refresh lease of {LEASE:?} at most; {refused} refused refresh, no loop); authorizing again \
              brings it back"
         );
     });

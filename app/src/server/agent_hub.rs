@@ -20,6 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::store::Store;
 
+/// How much longer than a call's own timeout the server waits for an agent's answer: the
+/// trip to the agent and back.
+pub const RELAY_MARGIN: Duration = Duration::from_secs(5);
+
 type Reply = Result<HttpResponse, RelayError>;
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
 
@@ -166,7 +170,7 @@ impl AgentHub {
             return Err(RelayError::Offline);
         }
         // The agent enforces `timeout` on Procore; the margin covers the trip to the agent.
-        match tokio::time::timeout(timeout + Duration::from_secs(5), answer).await {
+        match tokio::time::timeout(timeout + RELAY_MARGIN, answer).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(_)) => Err(RelayError::Lost("disconnected".into())),
             Err(_) => {
@@ -209,12 +213,13 @@ pub struct AgentTransport {
 }
 
 impl AgentTransport {
-    pub fn new(hub: AgentHub, store: Store, agent: String) -> AgentTransport {
+    /// `timeout` bounds each call at the agent; the server waits [`RELAY_MARGIN`] more.
+    pub fn new(hub: AgentHub, store: Store, agent: String, timeout: Duration) -> AgentTransport {
         AgentTransport {
             hub,
             store,
             agent,
-            timeout: Duration::from_secs(60),
+            timeout,
         }
     }
 

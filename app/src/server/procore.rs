@@ -9,7 +9,7 @@ use chrono::Utc;
 use procore::transport::{ReqwestTransport, Transport};
 use procore::{Authorizer, CallLog, CallRecord, Client, ClientConfig, Hosts, OAuthApp};
 
-use super::agent_hub::{AgentHub, AgentTransport};
+use super::agent_hub::{AgentHub, AgentTransport, RELAY_MARGIN};
 use super::config::Config;
 use super::crypto::{SecretKey, TokenCipher};
 use super::store::{SourceRecord, Store, SurrealTokenStore};
@@ -46,7 +46,7 @@ impl Procore {
     pub fn new(config: Arc<Config>, store: Store, key: &SecretKey) -> Procore {
         let tokens = Arc::new(SurrealTokenStore::new(store.clone(), TokenCipher::new(key)));
         let cache_ttl = std::time::Duration::from_secs(config.procore.options_cache_seconds);
-        let timeout = std::time::Duration::from_secs(config.procore.timeout_seconds);
+        let timeout = call_timeout(&config);
         let transport =
             ReqwestTransport::new(timeout.min(std::time::Duration::from_secs(10)), timeout)
                 .expect("the HTTP client for Procore builds");
@@ -113,6 +113,7 @@ impl Procore {
                 self.inner.agents.clone(),
                 self.inner.store.clone(),
                 agent.clone(),
+                call_timeout(&self.inner.config),
             )),
         }
     }
@@ -162,9 +163,12 @@ impl Procore {
         }
         let (hosts, app) = self.app(source.environment)?;
         let mut config = ClientConfig::new(hosts, app, company_id, source.id.clone());
+        let timeout = call_timeout(&self.inner.config);
         // Someone is waiting: retries and waits for Procore end within two call timeouts.
-        config.deadline =
-            std::time::Duration::from_secs(self.inner.config.procore.timeout_seconds * 2);
+        config.deadline = timeout * 2;
+        // A refresh is one token call (through an agent, with its margin) and a store
+        // write or two: a server that died mid-refresh holds everyone up no longer.
+        config.refresh_lease = timeout + RELAY_MARGIN + std::time::Duration::from_secs(10);
         let client = Client::new(
             config,
             self.inner.tokens.clone(),
@@ -283,6 +287,11 @@ impl CallLog for StoreCallLog {
             });
         }
     }
+}
+
+/// How long one call to Procore may take (`procore.timeout_seconds`).
+fn call_timeout(config: &Config) -> std::time::Duration {
+    std::time::Duration::from_secs(config.procore.timeout_seconds)
 }
 
 /// Keeps the call log to a day and forgets unfinished authorizations and unused Cloud

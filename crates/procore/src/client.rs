@@ -41,6 +41,10 @@ pub struct ClientConfig {
     /// a retry that would have to wait past it is not made: the error is returned at
     /// once, with Procore's `Retry-After` when it gave one, so nobody waits out an outage.
     pub deadline: Duration,
+    /// How long a refresh may hold the store's refresh lease: longer than one token call
+    /// can take (the transport's timeout) plus storing the new pair, so a live holder never
+    /// loses it. A holder that died mid-refresh is waited out this long by the next one.
+    pub refresh_lease: Duration,
 }
 
 impl ClientConfig {
@@ -60,6 +64,7 @@ impl ClientConfig {
             backoff: Duration::from_millis(500),
             refresh_margin: Duration::from_secs(300),
             deadline: Duration::from_secs(120),
+            refresh_lease: Duration::from_secs(90),
         }
     }
 }
@@ -178,9 +183,6 @@ pub(crate) struct Inner {
 
 /// The longest URI the `http` crate builds a request with.
 const LONGEST_URI: usize = u16::MAX as usize - 1;
-
-/// How long a refresh may hold the lease: longer than the token call's own timeout.
-const LEASE: Duration = Duration::from_secs(90);
 
 impl Client {
     pub fn new(
@@ -538,14 +540,17 @@ impl Client {
                 // Refused already: asking again would only be refused again.
                 return Err(Error::AuthorizationExpired);
             }
-            let until = unix_now() + LEASE.as_secs() as i64;
+            let lease = inner.config.refresh_lease;
+            let until = unix_now() + lease.as_secs().max(1) as i64;
             if !inner
                 .store
                 .acquire_lease(key, &inner.holder, until)
                 .await
                 .map_err(store)?
             {
-                if waited.elapsed() > LEASE {
+                // Past the lease (kept in whole seconds, hence the margin) its holder
+                // should have let go: something is wrong, and waiting longer won't help.
+                if waited.elapsed() > lease + Duration::from_secs(2) {
                     return Err(Error::Store(
                         "another refresh has held the lease too long".into(),
                     ));
