@@ -37,7 +37,7 @@ pub fn endpoint(path: &str) -> Option<&str> {
     Some(rest)
 }
 
-pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let Some(name) = endpoint(path) else {
         return next.run(request).await;
@@ -52,20 +52,43 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
     if entry.access == Access::Public {
         return with_status(next.run(request).await).await;
     }
-    let user = match RequestSession::default()
-        .get_or_resolve(&state, request.headers())
-        .await
-    {
+    let session = RequestSession::default();
+    let user = match session.get_or_resolve(&state, request.headers()).await {
         Ok(user) => user,
         Err(error) => return refuse(path, error),
     };
     match entry.access.check(user.as_ref()) {
-        Ok(()) => with_status(next.run(request).await).await,
+        Ok(()) => {
+            // The function asks again who is signed in: it is told without a lookup.
+            request.extensions_mut().insert(session);
+            with_status(next.run(request).await).await
+        }
         Err(error) => {
             tracing::debug!(endpoint = %name, status = error.status(), "server function call refused");
             refuse(path, error)
         }
     }
+}
+
+/// Looks up who is signed in before a page (or server function) is rendered, once per
+/// request, so the signed-in frame knows without waiting (`app::ui::layout::SignedIn`)
+/// and everything else in the request asks again for free. A lookup that fails is shown
+/// by the page, as the server functions' own lookups are.
+pub async fn look_up_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let session = request
+        .extensions()
+        .get::<RequestSession>()
+        .cloned()
+        .unwrap_or_default();
+    if let Err(error) = session.get_or_resolve(&state, request.headers()).await {
+        tracing::warn!(error = %error, "looking up the session of a page request failed");
+    }
+    request.extensions_mut().insert(session);
+    next.run(request).await
 }
 
 /// A server function's error answered with its own status. Errors raised before the body

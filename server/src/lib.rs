@@ -17,7 +17,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::routing::get;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +85,11 @@ pub fn router(state: AppState) -> Router {
         let state = state.clone();
         move || {
             provide_context(state.clone());
-            provide_context(RequestSession::default());
+            // Looked up before rendering began (`access::look_up_session`).
+            let session = use_context::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<RequestSession>().cloned())
+                .unwrap_or_default();
+            provide_context(session);
         }
     };
     let public_origin = origin::Origin::of(&state.config.public_url);
@@ -101,11 +105,17 @@ pub fn router(state: AppState) -> Router {
     if state.config.procore.simulator {
         router = router.nest_service(SIMULATOR_PATH, simulator(&state.config));
     }
-    router
+    let pages = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::look_up_session,
+        ));
+    router
+        .merge(pages)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

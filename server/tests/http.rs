@@ -359,3 +359,54 @@ fn pages_answer_while_another_router_is_built() {
         println!("40 pages served whole while 200 routers were built beside them");
     });
 }
+
+/// A page reads its data once. The signed-in frame used to wait for the user in a
+/// `Suspense`, which Leptos walks three times on the server, and the page inside was built
+/// (its data read and serialised) on every walk.
+#[test]
+fn a_page_reads_its_data_once() {
+    run(async {
+        let (server, state) = Server::start_with_state(&[]).await;
+        let client = server.client();
+        server.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        for i in 0..5 {
+            let name = format!("Source {i}");
+            let draft = serde_json::json!({ "id": null, "draft": { "name": name,
+                "company_id": "4264807", "environment": "live", "cloud_connect": false,
+                "connector": null } });
+            let saved = server.call(&client, "save_data_source", draft).await;
+            assert_eq!(saved.status(), StatusCode::OK);
+        }
+        // Both right after a first call, with the session's row still kept in memory.
+        let counted = async |what: &str| {
+            let before = state.store.operations();
+            let response = match what {
+                "page" => client
+                    .get(server.url("/data-sources"))
+                    .header("accept", "text/html")
+                    .send()
+                    .await
+                    .unwrap(),
+                _ => {
+                    server
+                        .call(&client, "list_data_sources", serde_json::json!({}))
+                        .await
+                }
+            };
+            assert_eq!(response.status(), StatusCode::OK, "{what}");
+            let _ = response.bytes().await;
+            state.store.operations() - before
+        };
+        counted("page").await;
+        let page = counted("page").await;
+        counted("list").await;
+        let list = counted("list").await;
+        assert!(
+            list > 0 && page <= list,
+            "the data sources page made {page} round trips, its one server function {list}"
+        );
+        println!(
+            "the data sources page made {page} database round trips; listing its data alone makes {list}"
+        );
+    });
+}

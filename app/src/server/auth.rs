@@ -248,6 +248,11 @@ impl RequestSession {
             .cloned()
     }
 
+    /// The answer, if the session was looked up (successfully) already.
+    pub fn resolved(&self) -> Option<Option<SessionUser>> {
+        self.0.get().cloned()
+    }
+
     /// Forget the cached answer after signing in or out within this request.
     pub fn reset(&mut self) {
         self.0 = Arc::default();

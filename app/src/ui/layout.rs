@@ -8,6 +8,7 @@ use leptos_router::hooks::use_location;
 
 use super::use_session;
 use super::widgets::LoadError;
+use crate::error::AppError;
 use crate::model::{Role, SessionUser};
 
 /// Sets the status of the page being rendered on the server; nothing in the browser.
@@ -26,26 +27,45 @@ fn set_status(_code: u16) {
 pub fn SignedIn() -> impl IntoView {
     let session = use_session();
     let location = use_location();
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match session.user.await {
-                    Ok(Some(user)) => {
-                        provide_context(user.clone());
-                        view! { <Frame user /> }.into_any()
-                    }
-                    Ok(None) => {
-                        let here = location.pathname.get_untracked();
-                        let search = location.search.get_untracked();
-                        let next = if search.is_empty() { here } else { format!("{here}?{search}") };
-                        let target = format!("/sign-in?next={}", encode(&next));
-                        view! { <Redirect path=target /> }.into_any()
-                    }
-                    Err(error) => view! { <main class="page"><LoadError error /></main> }.into_any(),
-                }
-            })}
-        </Suspense>
+    move || match signed_in_user(session) {
+        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        Some(Ok(Some(user))) => {
+            provide_context(user.clone());
+            view! { <Frame user /> }.into_any()
+        }
+        Some(Ok(None)) => {
+            let here = location.pathname.get_untracked();
+            let search = location.search.get_untracked();
+            let next = if search.is_empty() {
+                here
+            } else {
+                format!("{here}?{search}")
+            };
+            let target = format!("/sign-in?next={}", encode(&next));
+            view! { <Redirect path=target /> }.into_any()
+        }
+        Some(Err(error)) => view! { <main class="page"><LoadError error /></main> }.into_any(),
     }
+}
+
+/// Who is signed in, known without waiting, so the frame needs no `Suspense`: on the
+/// server Leptos walks a `Suspense`'s children three times, and the `Outlet` inside would
+/// build the page, and fetch and serialise its resources, on every walk. On the server
+/// the session was looked up before rendering began; in the browser the answer came
+/// with the page, and later changes (sign-in, sign-out) arrive through the resource.
+fn signed_in_user(session: super::Session) -> Option<Result<Option<SessionUser>, AppError>> {
+    #[cfg(feature = "ssr")]
+    {
+        let _ = session;
+        // Not looked up: the lookup failed (and was logged), as `current_user` would.
+        Some(
+            use_context::<crate::server::auth::RequestSession>()
+                .and_then(|looked_up| looked_up.resolved())
+                .ok_or(AppError::Internal),
+        )
+    }
+    #[cfg(not(feature = "ssr"))]
+    session.user.map(Clone::clone)
 }
 
 /// Percent-encodes a path for a query string value.
