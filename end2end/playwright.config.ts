@@ -95,6 +95,9 @@ export default defineConfig({
         TRESTLE_PROCORE__SANDBOX_CLIENT__CLIENT_SECRET: "sandbox-secret",
         ...procoreHosts,
         LEPTOS_SITE_ROOT: join(repo, "target", "site"),
+        // Built by `cargo test` rather than cargo-leptos, the server was not told its
+        // bundle's name at compile time.
+        LEPTOS_OUTPUT_NAME: "trestle",
         RUST_LOG: "info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn",
       },
     },
